@@ -1,0 +1,1 @@
+"""Corpus generator: clean speech + noise -> degraded quadruples -> WebDataset shards."""

@@ -1,0 +1,157 @@
+"""The degradation contract and the registry that holds the paper's 37.
+
+A degradation is a class with
+- a frozen `Params` dataclass: every value needed to replay it (noise seeds included),
+  validated in `__post_init__`, JSON-serialisable through `params_to_dict` / `params_from_dict`;
+- `sample_params(rng, strength, ctx)`: draws parameters; `strength` in [0, 1] sets the main
+  parameter (0 = mildest end of the paper's range, 1 = most severe), the rest is randomised;
+- `apply(x, sr, params)`: a pure function of the signal and the parameters, returning float32
+  of the same length.
+
+Classes register themselves with `@register`; `REGISTRY` is the single list of the 37.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+
+
+class NoiseSource(Protocol):
+    """Where additive-noise degradations find real noise recordings."""
+
+    def sample(self, rng: np.random.Generator, duration_s: float) -> tuple[str, float]:
+        """Pick a noise file and an offset (seconds) with `duration_s` of audio after it."""
+        ...
+
+
+@dataclass(frozen=True)
+class SamplingContext:
+    """What a sampler may need besides the random generator."""
+
+    n_samples: int
+    sr: int
+    noise: NoiseSource | None = None
+
+
+class DegradationError(RuntimeError):
+    """A degradation failed on one signal; the message carries its parameters."""
+
+
+def lerp(mildest: float, most_severe: float, strength: float) -> float:
+    """Map a strength in [0, 1] onto the paper's range of a main parameter."""
+    return mildest + (most_severe - mildest) * strength
+
+
+def new_seed(rng: np.random.Generator) -> int:
+    """A seed for the noise an `apply` draws, stored in the params so the sample replays."""
+    return int(rng.integers(0, 2**63 - 1))
+
+
+def check_range(name: str, value: float, low: float, high: float) -> None:
+    """Raise ValueError naming the parameter, the allowed range and the value received."""
+    if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
+
+
+def check_choice(name: str, value: Any, allowed: tuple[Any, ...]) -> None:
+    """Raise ValueError unless `value` is one of `allowed`."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+class Degradation(ABC):
+    """Base of every degradation; subclasses are stateless and registered by name."""
+
+    name: ClassVar[str]
+    """Registry key, snake_case, named for the effect (e.g. ``"low_pass"``)."""
+    weight: ClassVar[float]
+    """Sampling weight in the pool (paper appendix C; they sum to 0.972)."""
+    strength_param: ClassVar[str]
+    """Name of the main parameter that strength controls, with its unit (e.g. ``"snr_db"``)."""
+    strength_range: ClassVar[tuple[float, float]]
+    """(mildest, most severe) values of the main parameter."""
+    Params: ClassVar[type]
+
+    @classmethod
+    @abstractmethod
+    def sample_params(cls, rng: np.random.Generator, strength: float, ctx: SamplingContext) -> Any:
+        """Draw parameters for one application at the given strength."""
+
+    @staticmethod
+    @abstractmethod
+    def apply(x: np.ndarray, sr: int, params: Any) -> np.ndarray:
+        """Apply to a mono float32 signal; returns float32 of the same length."""
+
+    @classmethod
+    def params_from_dict(cls, data: dict[str, Any]) -> Any:
+        """Rebuild Params from their JSON form (lists become tuples)."""
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls.Params(**values)
+
+
+def params_to_dict(params: Any) -> dict[str, Any]:
+    """JSON-ready form of a Params dataclass (tuples become lists)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(params):
+        v = getattr(params, f.name)
+        out[f.name] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+REGISTRY: dict[str, type[Degradation]] = {}
+
+
+def register(cls: type[Degradation]) -> type[Degradation]:
+    """Class decorator adding a degradation to REGISTRY under its `name`."""
+    for attr in ("name", "weight", "strength_param", "strength_range", "Params"):
+        if not hasattr(cls, attr):
+            raise TypeError(f"degradation {cls.__name__} lacks class attribute {attr!r}")
+    if cls.name in REGISTRY:
+        raise TypeError(f"degradation name {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+@dataclass(frozen=True)
+class AppliedDegradation:
+    """One step of a degradation chain: what was applied, how strongly, with which params."""
+
+    type: str
+    strength: float
+    params: Any = field(compare=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "strength": self.strength, "params": params_to_dict(self.params)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "AppliedDegradation":
+        deg = REGISTRY[data["type"]]
+        return cls(data["type"], float(data["strength"]), deg.params_from_dict(data["params"]))
+
+    def apply(self, x: np.ndarray, sr: int) -> np.ndarray:
+        """Replay this step; wraps any failure in DegradationError with the params."""
+        deg = REGISTRY[self.type]
+        try:
+            y = deg.apply(np.asarray(x, dtype=np.float32), sr, self.params)
+        except Exception as e:  # noqa: BLE001 - any library failure becomes a named, logged error
+            raise DegradationError(f"{self.type} failed with params {self.to_dict()['params']}: {e!r}") from e
+        if y.shape != x.shape or y.dtype != np.float32 or not np.all(np.isfinite(y)):
+            raise DegradationError(
+                f"{self.type} returned shape {y.shape} {y.dtype} (finite={np.all(np.isfinite(y))}) "
+                f"for input {x.shape} with params {self.to_dict()['params']}"
+            )
+        return y
+
+
+def fit_length(y: np.ndarray, n: int) -> np.ndarray:
+    """Trim or zero-pad to exactly n samples, as float32."""
+    y = np.asarray(y, dtype=np.float32).reshape(-1)
+    if len(y) >= n:
+        return np.ascontiguousarray(y[:n])
+    return np.concatenate([y, np.zeros(n - len(y), dtype=np.float32)])

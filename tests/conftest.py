@@ -1,0 +1,49 @@
+"""Shared fixtures: a speech-like test signal and a small noise corpus on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+SR = 48_000
+
+
+def speech_like(seconds: float = 1.1, sr: int = SR, seed: int = 0) -> np.ndarray:
+    """A voiced, syllable-modulated harmonic signal with a little breath noise, peak 1."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    f0 = 120.0 + 20.0 * np.sin(2 * np.pi * 1.5 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    voiced = sum(np.sin(k * phase) / k for k in range(1, 30))
+    envelope = 0.5 * (1 - np.cos(2 * np.pi * 4.0 * t)) ** 1.5
+    x = voiced * envelope + 0.02 * rng.standard_normal(len(t))
+    return (x / np.max(np.abs(x))).astype(np.float32)
+
+
+@pytest.fixture
+def speech() -> np.ndarray:
+    return speech_like()
+
+
+class FileNoise:
+    """A NoiseSource over one generated noise file."""
+
+    def __init__(self, path: Path, duration_s: float):
+        self.path = str(path)
+        self.duration_s = duration_s
+
+    def sample(self, rng: np.random.Generator, duration_s: float) -> tuple[str, float]:
+        return self.path, float(rng.uniform(0.0, max(0.0, self.duration_s - duration_s)))
+
+
+@pytest.fixture(scope="session")
+def noise_source(tmp_path_factory) -> FileNoise:
+    path = tmp_path_factory.mktemp("noise") / "babble.flac"
+    rng = np.random.default_rng(1)
+    n = rng.standard_normal(3 * SR)
+    n = np.convolve(n, np.ones(8) / 8, mode="same")
+    sf.write(path, (0.3 * n / np.max(np.abs(n))).astype(np.float32), SR, subtype="PCM_16")
+    return FileNoise(path, 3.0)
