@@ -1,0 +1,31 @@
+"""The data that ships inside the package, and portable names for files in it.
+
+Shard records name source files; a file of the bundled corpus is written as
+``bundled:<path inside sesqa/data>`` so that records (and so shards) are identical byte for
+byte wherever the repository is cloned.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+BUNDLED_SPEECH_DIR = DATA_DIR / "speech"
+BUNDLED_NOISE_DIR = DATA_DIR / "noise"
+PREFIX = "bundled:"
+
+
+def portable_path(path: str | Path) -> str:
+    """The name under which a source file is recorded: bundled files relative, others absolute."""
+    resolved = Path(path).resolve()
+    try:
+        return PREFIX + resolved.relative_to(DATA_DIR).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
+def resolve_path(name: str) -> Path:
+    """Inverse of `portable_path`: the file on this machine."""
+    if name.startswith(PREFIX):
+        return DATA_DIR / name[len(PREFIX):]
+    return Path(name)
