@@ -47,3 +47,25 @@ def noise_source(tmp_path_factory) -> FileNoise:
     n = np.convolve(n, np.ones(8) / 8, mode="same")
     sf.write(path, (0.3 * n / np.max(np.abs(n))).astype(np.float32), SR, subtype="PCM_16")
     return FileNoise(path, 3.0)
+
+
+@pytest.fixture(autouse=True)
+def _index_cache_in_tmp(tmp_path_factory, monkeypatch):
+    """Corpus index caches go to a temporary directory, never to the user's cache."""
+    monkeypatch.setenv("SESQA_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "index-cache"))
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory) -> tuple[Path, Path]:
+    """(clean, noise) directories: 4 speakers x 2 utterances of 2.5 s, and 2 noise files."""
+    root = tmp_path_factory.mktemp("corpus")
+    clean, noise = root / "clean", root / "noise"
+    for s in range(4):
+        (clean / f"spk{s}").mkdir(parents=True)
+        for k in range(2):
+            sf.write(clean / f"spk{s}" / f"utt{k}.flac", 0.5 * speech_like(2.5, seed=10 * s + k), SR, subtype="PCM_16")
+    noise.mkdir()
+    rng = np.random.default_rng(5)
+    sf.write(noise / "hiss.flac", (0.1 * rng.standard_normal(3 * SR)).astype(np.float32), SR, subtype="PCM_16")
+    sf.write(noise / "rumble.wav", (0.1 * np.cumsum(rng.standard_normal(2 * 44_100)) / 100).astype(np.float32), 44_100)
+    return clean, noise

@@ -1,0 +1,5 @@
+"""`python -m sesqa` is the `sesqa` command."""
+
+from .cli import app
+
+app()

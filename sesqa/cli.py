@@ -1,0 +1,114 @@
+"""The `sesqa` command: parse options, then call one function per command."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(help="sesqa: reference-free speech quality assessment (SESQA).", no_args_is_help=True, add_completion=False)
+shards_app = typer.Typer(help="Inspect and verify quadruple shards.", no_args_is_help=True)
+app.add_typer(shards_app, name="shards")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _parse_range(text: Optional[str]) -> Optional[tuple[int, int]]:
+    if text is None:
+        return None
+    a, sep, b = text.partition(":")
+    try:
+        return int(a), int(b)
+    except ValueError:
+        raise typer.BadParameter(f"expected A:B with integers, got {text!r}", param_hint="--shard-range") from None
+
+
+def _parse_ratios(text: str) -> tuple[float, float, float]:
+    try:
+        parts = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 3:
+        raise typer.BadParameter(f"expected three numbers train,valid,test, got {text!r}", param_hint="--ratios")
+    return parts  # type: ignore[return-value]
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Output directory for the shards and manifest.json.")] = Path("shards"),
+    n: Annotated[int, typer.Option("--n", help="Quadruples in all splits together.")] = 70_000,
+    clean: Annotated[Optional[list[Path]], typer.Option(help="Clean speech directory (one data set; repeat the option for more). Default: the bundled corpus.")] = None,
+    noise: Annotated[Optional[list[Path]], typer.Option(help="Noise directory (repeatable). Default: the bundled noise.")] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same shards, byte for byte.")] = 0,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: all cores).")] = None,
+    shard_size: Annotated[int, typer.Option(help="Quadruples per shard.")] = 1000,
+    shard_range: Annotated[Optional[str], typer.Option(help="Make only shards A:B of the global list (train, valid, test); default from SLURM_ARRAY_TASK_ID or RANK/WORLD_SIZE, else all.")] = None,
+    split: Annotated[Optional[list[str]], typer.Option(help="Write only this split (repeatable): train, valid, test.")] = None,
+    ratios: Annotated[str, typer.Option(help="Relative sizes train,valid,test (the paper's 50k/10k/10k).")] = "50,10,10",
+    speaker_pattern: Annotated[Optional[str], typer.Option(help="Regex on the file path whose first group names the speaker; splits are then disjoint by speaker.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Generate degraded quadruples from clean speech and noise into WebDataset shards."""
+    from .generator.report import format_summary
+    from .generator.run import GenerateConfig, generate as run_generate
+
+    _setup_logging(verbose)
+    kwargs = {} if workers is None else {"workers": workers}
+    try:
+        config = GenerateConfig(
+            out=out,
+            n=n,
+            seed=seed,
+            ratios=_parse_ratios(ratios),
+            shard_size=shard_size,
+            clean=tuple(clean or ()),
+            noise=tuple(noise or ()),
+            speaker_pattern=speaker_pattern,
+            splits=tuple(split) if split else ("train", "valid", "test"),
+            shard_range=_parse_range(shard_range),
+            **kwargs,
+        )
+        summary = run_generate(config)
+    except (ValueError, FileNotFoundError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(format_summary(summary, verbose))
+
+
+@app.command()
+def degradations(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
+    """List the 37 degradations with their weight and strength range."""
+    from .generator.report import degradation_table
+
+    rows = degradation_table()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    typer.echo(f"{'#':>2}  {'name':<24} {'weight':>6}  {'p':>6}  strength: main parameter (mildest -> most severe)")
+    for i, r in enumerate(rows, 1):
+        lo, hi = r["strength_range"]
+        typer.echo(f"{i:>2}  {r['name']:<24} {r['weight']:>6.3f}  {r['probability']:>6.3f}  {r['strength_param']}: {lo:g} -> {hi:g}")
+
+
+@shards_app.command("check")
+def shards_check(path: Annotated[Path, typer.Argument(help="A shard directory (or one .tar).")]) -> None:
+    """Verify every shard (schema, audio, counts against the manifest) and print histograms."""
+    from .shards.check import check, format_report
+
+    try:
+        report = check(path)
+    except FileNotFoundError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(format_report(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

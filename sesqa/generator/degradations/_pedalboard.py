@@ -1,0 +1,27 @@
+"""Running pedalboard plugins on the mono float32 frames the degradations work on.
+
+pedalboard processes (channels, samples) float32 and keeps internal state (delay lines, LFO
+phases, reverb tails) between calls. Every `apply` therefore builds its plugins afresh and runs
+them with `reset=True`, so the result depends on the signal and the params only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from pedalboard import Pedalboard, Plugin
+
+from .base import fit_length
+
+
+def process_mono(x: np.ndarray, sr: int, plugins: Sequence[Plugin], channels: int = 1) -> np.ndarray:
+    """Run `plugins` in series over `x` and return the first output channel, len(x) samples.
+
+    With `channels=2` the mono signal is fed to both inputs of a stereo effect (e.g. reverb
+    width) and the left output is kept. Tails past the end of the frame are dropped, as they
+    would be when cutting a frame out of a longer processed recording.
+    """
+    block = np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=np.float32), (channels, len(x))))
+    y = Pedalboard(list(plugins))(block, float(sr), reset=True)
+    return fit_length(y[0], len(x))

@@ -1,0 +1,63 @@
+"""Human-readable summaries of generation runs and of the degradation pool."""
+
+from __future__ import annotations
+
+import sys
+
+from .degradations import REGISTRY
+from .run import GenerateSummary
+
+# The paper's order (appendix C), so `sesqa degradations` reads like the table in SPEC section 4.
+PAPER_ORDER = (
+    "additive_noise", "coloured_noise", "hum", "tonal_noise", "resample", "mu_law", "clipping", "reverse",
+    "insert_silence", "insert_noise", "insert_attenuation", "perturb_amplitude", "sample_duplicate", "echo",
+    "extreme_eq", "band_pass", "band_reject", "high_pass", "low_pass", "chorus", "overdrive", "phaser", "reverb",
+    "tremolo", "griffin_lim", "phase_randomisation", "phase_shuffle", "spectrogram_convolution",
+    "spectrogram_holes", "spectrogram_noise", "mp3", "ac3", "eac3", "mp2", "wma", "ogg_vorbis", "opus",
+)
+
+
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().split("\n", 1)[0]
+
+
+def degradation_table() -> list[dict[str, object]]:
+    """One row per registered degradation, in the paper's order (others after, by name)."""
+    total = sum(d.weight for d in REGISTRY.values())
+    names = [n for n in PAPER_ORDER if n in REGISTRY] + sorted(set(REGISTRY) - set(PAPER_ORDER))
+    return [
+        {
+            "name": n,
+            "weight": REGISTRY[n].weight,
+            "probability": REGISTRY[n].weight / total,
+            "strength_param": REGISTRY[n].strength_param,
+            "strength_range": list(REGISTRY[n].strength_range),
+            "description": _first_line(sys.modules[REGISTRY[n].__module__].__doc__),
+        }
+        for n in names
+    ]
+
+
+def format_summary(s: GenerateSummary, verbose: bool = False) -> str:
+    """What a generate run did, with the skipped inputs named."""
+    hours = s.quadruples * 4 / 3600  # four 1 s frames per quadruple
+    lines = [
+        f"wrote {s.written_shards} shard(s), {s.quadruples} quadruples ({hours:.2f} h of 1 s frames) to {s.out} "
+        f"in {s.seconds:.1f} s ({s.rate:.1f} quadruples/s)",
+        f"shards: {s.planned_shards} planned, {s.assigned_shards} assigned to this process, {s.existing_shards} already complete",
+        "clean files per split: " + ", ".join(f"{k} {v}" for k, v in s.split_files.items()),
+    ]
+    skipped = s.clean_report.skipped + s.noise_report.skipped
+    bad = len(skipped) + len(s.bad_files)
+    lines.append(
+        f"inputs: {s.clean_report.usable} clean and {s.noise_report.usable} noise files usable, {bad} skipped; "
+        f"{s.degradation_failures} degradation failure(s) redrawn"
+    )
+    shown = skipped + sorted(s.bad_files.items())
+    for path, reason in shown if verbose else shown[:20]:
+        lines.append(f"  skipped {path}: {reason}")
+    if not verbose and len(shown) > 20:
+        lines.append(f"  ... and {len(shown) - 20} more (use --verbose)")
+    return "\n".join(lines)
+
+

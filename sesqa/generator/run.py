@@ -1,0 +1,355 @@
+"""Parallel, deterministic, resumable, distributable generation of quadruple shards.
+
+Each quadruple's randomness comes from (seed, split, shard, index) alone, so the bytes of a
+shard do not depend on the number of workers or machines, or on which shards were made before.
+A shard is written under a hidden temporary name and renamed when complete, so a killed run
+leaves no partial shard under a final name; a rerun makes only the missing shards.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import multiprocessing as mp
+import os
+import queue
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .. import __version__
+from ..audio import SAMPLE_RATE
+from ..bundled import BUNDLED_NOISE_DIR, BUNDLED_SPEECH_DIR, portable_path
+from ..shards.schema import SCHEMA, SPLITS, QuadrupleRecord, SourceRef
+from ..shards.writer import PARTIAL_MARK, ShardWriter, gain_for
+from .degradations import REGISTRY
+from .quadruple import QuadrupleMaker
+from .sources import SOURCE_FRAME_S, Corpus, FrameSampler, NoiseBank, ScanReport, build_corpus
+
+log = logging.getLogger(__name__)
+
+PAPER_RATIOS = (50_000.0, 10_000.0, 10_000.0)
+MIN_NOISE_S = 0.5
+BUNDLED_SPEAKER_PATTERN = r"speech/([^/]+)/"
+"""The bundled corpus has one speaker per language directory."""
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """Everything that decides the content of the shards (plus how to run)."""
+
+    out: Path
+    n: int = 70_000
+    seed: int = 0
+    ratios: tuple[float, float, float] = PAPER_RATIOS
+    """Relative sizes of train, valid, test."""
+    shard_size: int = 1000
+    clean: tuple[Path, ...] = ()
+    """Clean speech roots, one data set each; empty = the bundled corpus, one data set per language."""
+    noise: tuple[Path, ...] = ()
+    speaker_pattern: str | None = None
+    splits: tuple[str, ...] = SPLITS
+    """Which splits this run writes."""
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    shard_range: tuple[int, int] | None = None
+    """[A, B) over the global shard list; None = from SLURM / torchrun variables, or all."""
+    cache_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"n must be >= 1, got {self.n}")
+        if self.shard_size < 1:
+            raise ValueError(f"shard_size must be >= 1, got {self.shard_size}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if len(self.ratios) != 3 or any(r < 0 or not math.isfinite(r) for r in self.ratios) or sum(self.ratios) <= 0:
+            raise ValueError(f"ratios must be three non-negative numbers (train, valid, test) with a positive sum, got {self.ratios}")
+        if unknown := set(self.splits) - set(SPLITS):
+            raise ValueError(f"splits must be among {SPLITS}, got {sorted(unknown)}")
+        if self.shard_range is not None and not 0 <= self.shard_range[0] < self.shard_range[1]:
+            raise ValueError(f"shard_range must be A:B with 0 <= A < B, got {self.shard_range}")
+
+    @property
+    def clean_roots(self) -> tuple[Path, ...]:
+        if self.clean:
+            return self.clean
+        return tuple(sorted(p for p in BUNDLED_SPEECH_DIR.iterdir() if p.is_dir()))
+
+    @property
+    def noise_roots(self) -> tuple[Path, ...]:
+        if self.noise:
+            return self.noise
+        return tuple(sorted(p for p in BUNDLED_NOISE_DIR.iterdir() if p.is_dir()))
+
+    @property
+    def effective_speaker_pattern(self) -> str | None:
+        return self.speaker_pattern if (self.clean or self.speaker_pattern) else BUNDLED_SPEAKER_PATTERN
+
+    def split_sizes(self) -> dict[str, int]:
+        """Quadruples per split: n in proportion to ratios, the rounding remainder to train."""
+        total = sum(self.ratios)
+        sizes = {s: int(self.n * r / total) for s, r in zip(SPLITS, self.ratios)}
+        sizes["train"] += self.n - sum(sizes.values())
+        return sizes
+
+    def identity(self) -> dict[str, object]:
+        """What must match for a rerun to resume into the same directory."""
+        return {
+            "schema": SCHEMA,
+            "seed": self.seed,
+            "n": self.n,
+            "ratios": [r / sum(self.ratios) for r in self.ratios],
+            "shard_size": self.shard_size,
+            "clean": [portable_path(p) for p in self.clean_roots],
+            "noise": [portable_path(p) for p in self.noise_roots],
+            "speaker_pattern": self.effective_speaker_pattern,
+            "degradations": {name: REGISTRY[name].weight for name in sorted(REGISTRY)},
+        }
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    split: str
+    shard: int
+    size: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.split}-{self.shard:06d}.tar"
+
+
+def plan_shards(config: GenerateConfig) -> list[ShardTask]:
+    """The global shard list: train, then valid, then test."""
+    tasks = []
+    for split, size in config.split_sizes().items():
+        for shard in range(math.ceil(size / config.shard_size)):
+            tasks.append(ShardTask(split, shard, min(config.shard_size, size - shard * config.shard_size)))
+    return tasks
+
+
+def my_shards(tasks: list[ShardTask], config: GenerateConfig, env: dict[str, str] | None = None) -> list[ShardTask]:
+    """The shards this process makes: --shard-range, else a Slurm array task or a torchrun rank."""
+    env = dict(os.environ) if env is None else env
+    if config.shard_range is not None:
+        a, b = config.shard_range
+        mine = tasks[a:b]
+    elif "SLURM_ARRAY_TASK_ID" in env:
+        index = int(env["SLURM_ARRAY_TASK_ID"]) - int(env.get("SLURM_ARRAY_TASK_MIN", "0"))
+        count = int(env.get("SLURM_ARRAY_TASK_COUNT", "1"))
+        mine = tasks[index::count]
+    elif "RANK" in env and "WORLD_SIZE" in env:
+        mine = tasks[int(env["RANK"]) :: int(env["WORLD_SIZE"])]
+    else:
+        mine = tasks
+    return [t for t in mine if t.split in config.splits]
+
+
+def item_rng(seed: int, split: str, shard: int, index: int) -> np.random.Generator:
+    """The generator of one quadruple, from (seed, split, shard, index) alone."""
+    return np.random.default_rng(np.random.SeedSequence([seed, SPLITS.index(split), shard, index]))
+
+
+@dataclass
+class ShardResult:
+    task: ShardTask
+    quadruples: int = 0
+    degradation_failures: int = 0
+    bad_files: dict[str, str] = field(default_factory=dict)
+
+
+class _Worker:
+    """Per-process state: one frame sampler and quadruple maker per split."""
+
+    def __init__(self, config: GenerateConfig, clean: Corpus, noise: Corpus):
+        self.config = config
+        self.makers: dict[str, QuadrupleMaker] = {}
+        for split in SPLITS:
+            if clean.files(split):
+                noise_sets = noise.files(split) or noise.files("train") or tuple(d for s in SPLITS for d in noise.files(s))
+                self.makers[split] = QuadrupleMaker(FrameSampler(clean.files(split)), NoiseBank(noise_sets))
+
+    def make_shard(self, task: ShardTask, on_item: Callable[[], object] = lambda: None) -> ShardResult:
+        maker = self.makers[task.split]
+        failures_before = maker.failures
+        result = ShardResult(task)
+        with ShardWriter(self.config.out / task.name) as writer:
+            for index in range(task.size):
+                q = maker.make(item_rng(self.config.seed, task.split, task.shard, index))
+                record = QuadrupleRecord(
+                    key=f"{task.split}-{task.shard:06d}-{index:06d}",
+                    split=task.split,
+                    seed=self.config.seed,
+                    shard=task.shard,
+                    index=index,
+                    sample_rate=SAMPLE_RATE,
+                    frame_samples=q.frame_samples,
+                    delay_samples=q.delay_samples,
+                    source=SourceRef(q.frame.source.path, q.frame.source.dataset, q.frame.offset_s, SOURCE_FRAME_S),
+                    chain_i=q.chain_i,
+                    chain_j=q.chain_j,
+                    gain_i=gain_for(q.x_i),
+                    gain_j=gain_for(q.x_j),
+                )
+                writer.write(record, q.x_i, q.x_j)
+                result.quadruples += 1
+                on_item()
+        result.degradation_failures = maker.failures - failures_before
+        result.bad_files = dict(maker.frames.bad_files)
+        return result
+
+
+_worker: _Worker | None = None
+
+
+def _init_worker(config: GenerateConfig, clean: Corpus, noise: Corpus) -> None:
+    global _worker
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _worker = _Worker(config, clean, noise)
+
+
+def _run_task(task: ShardTask, progress: "mp.Queue[int]") -> ShardResult:
+    if _worker is None:
+        raise RuntimeError("generation worker was not initialised")
+    return _worker.make_shard(task, lambda: progress.put(1))
+
+
+@dataclass
+class GenerateSummary:
+    """What a run did; printed by the CLI and returned to API callers."""
+
+    out: Path
+    planned_shards: int
+    assigned_shards: int
+    existing_shards: int
+    written_shards: int
+    quadruples: int
+    seconds: float
+    degradation_failures: int
+    clean_report: ScanReport
+    noise_report: ScanReport
+    bad_files: dict[str, str]
+    split_files: dict[str, int]
+
+    @property
+    def rate(self) -> float:
+        return self.quadruples / self.seconds if self.seconds > 0 else 0.0
+
+
+def _write_manifest(config: GenerateConfig, tasks: list[ShardTask], clean: Corpus) -> None:
+    path = config.out / MANIFEST
+    manifest = {
+        **config.identity(),
+        "sesqa_version": __version__,
+        "sample_rate": SAMPLE_RATE,
+        "splits": {
+            split: {
+                "quadruples": size,
+                "shards": [t.name for t in tasks if t.split == split],
+                "clean_files": clean.count(split),
+            }
+            for split, size in config.split_sizes().items()
+        },
+    }
+    if path.exists():
+        previous = json.loads(path.read_text())
+        if {k: previous.get(k) for k in config.identity()} != config.identity():
+            raise ValueError(
+                f"{path} was written with other settings (seed, n, ratios, shard size, sources or degradations); "
+                "use a new --out directory, or the same settings to resume"
+            )
+        return
+    tmp = path.with_name(f".{MANIFEST}{PARTIAL_MARK}{os.getpid()}")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def generate(config: GenerateConfig, progress: bool = True) -> GenerateSummary:
+    """Make the shards of `config` that this process is assigned and that do not exist yet."""
+    start = time.perf_counter()
+    config.out.mkdir(parents=True, exist_ok=True)
+    clean, clean_report = build_corpus(
+        config.clean_roots, _ratio_dict(config), SOURCE_FRAME_S, config.effective_speaker_pattern, config.cache_dir
+    )
+    noise, noise_report = build_corpus(config.noise_roots, _ratio_dict(config), MIN_NOISE_S, None, config.cache_dir)
+    if clean_report.usable == 0:
+        raise ValueError(f"no usable clean speech in {', '.join(map(str, config.clean_roots))} (every file was skipped)")
+    if noise_report.usable == 0:
+        raise ValueError(f"no usable noise in {', '.join(map(str, config.noise_roots))} (every file was skipped)")
+    for split in config.splits:
+        if config.split_sizes()[split] and not clean.files(split):
+            raise ValueError(f"the {split} split has no clean files: too few speakers/files for the ratios {config.ratios}")
+
+    tasks = plan_shards(config)
+    _write_manifest(config, tasks, clean)
+    assigned = my_shards(tasks, config)
+    todo = [t for t in assigned if not (config.out / t.name).exists()]
+    for t in todo:  # partial shards of a killed run
+        for stale in config.out.glob(f".{t.name}{PARTIAL_MARK}*"):
+            stale.unlink(missing_ok=True)
+
+    results = _execute(config, clean, noise, todo, progress)
+    bad_files: dict[str, str] = {}
+    for r in results:
+        bad_files.update(r.bad_files)
+    return GenerateSummary(
+        out=config.out,
+        planned_shards=len(tasks),
+        assigned_shards=len(assigned),
+        existing_shards=len(assigned) - len(todo),
+        written_shards=len(results),
+        quadruples=sum(r.quadruples for r in results),
+        seconds=time.perf_counter() - start,
+        degradation_failures=sum(r.degradation_failures for r in results),
+        clean_report=clean_report,
+        noise_report=noise_report,
+        bad_files=bad_files,
+        split_files={s: clean.count(s) for s in SPLITS},
+    )
+
+
+def _ratio_dict(config: GenerateConfig) -> dict[str, float]:
+    return dict(zip(SPLITS, config.ratios))
+
+
+def _execute(config: GenerateConfig, clean: Corpus, noise: Corpus, todo: Sequence[ShardTask], progress: bool) -> list[ShardResult]:
+    total = sum(t.size for t in todo)
+    bar = tqdm(total=total, desc="generate", unit="quad", disable=not progress or total == 0, smoothing=0.05)
+    results: list[ShardResult] = []
+    workers = min(config.workers, len(todo)) or 1
+    try:
+        if workers == 1:
+            worker = _Worker(config, clean, noise)
+            for task in todo:
+                results.append(worker.make_shard(task, lambda: bar.update(1)))
+            return results
+        ctx = mp.get_context("spawn")
+        with ctx.Manager() as manager:
+            updates = manager.Queue()
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config, clean, noise)) as pool:
+                pending: set[Future[ShardResult]] = {pool.submit(_run_task, t, updates) for t in todo}
+                while pending:
+                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    bar.update(_drain(updates))
+                    for f in done:
+                        results.append(f.result())
+                bar.update(_drain(updates))
+        return results
+    finally:
+        bar.close()
+
+
+def _drain(updates: "queue.Queue[int]") -> int:
+    n = 0
+    while True:
+        try:
+            n += updates.get_nowait()
+        except queue.Empty:
+            return n

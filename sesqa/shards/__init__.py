@@ -1,0 +1,11 @@
+"""The shard format: the one contract between the generator (writer) and the trainer (reader).
+
+A shard is a WebDataset tar: per quadruple, ``<key>.json`` (the record, see schema.py),
+``<key>.i.flac`` and ``<key>.j.flac`` (x_i and x_j, each 1 s + delay long, 16-bit FLAC).
+"""
+
+from .schema import SCHEMA, QuadrupleRecord, ShardError
+from .reader import QuadrupleSample, read_shard
+from .writer import ShardWriter
+
+__all__ = ["SCHEMA", "QuadrupleRecord", "QuadrupleSample", "ShardError", "ShardWriter", "read_shard"]

@@ -1,0 +1,105 @@
+"""`sesqa shards check`: verify every shard of a directory and count what it holds."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .reader import read_shard
+from .schema import ShardError
+
+
+@dataclass
+class CheckReport:
+    """Counts over every valid sample, and the problems found."""
+
+    shards: int = 0
+    quadruples: Counter[str] = field(default_factory=Counter)
+    """Per split."""
+    degradations_i: Counter[str] = field(default_factory=Counter)
+    degradations_j: Counter[str] = field(default_factory=Counter)
+    chain_lengths_i: Counter[int] = field(default_factory=Counter)
+    chain_lengths_j: Counter[int] = field(default_factory=Counter)
+    strength_sum: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.shards > 0
+
+
+def shard_paths(path: Path) -> list[Path]:
+    """A shard file, or every shard (*.tar, not hidden) under a directory."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} is neither a shard file nor a directory")
+    return sorted(p for p in path.rglob("*.tar") if not p.name.startswith("."))
+
+
+def check(path: Path, progress: bool = True) -> CheckReport:
+    """Read and validate every sample of every shard; compare with the manifest when present."""
+    report = CheckReport()
+    paths = shard_paths(path)
+    for shard in tqdm(paths, desc="check", unit="shard", disable=not progress):
+        report.shards += 1
+        seen, failed = 0, False
+        try:
+            for sample in read_shard(shard):
+                seen += 1
+                r = sample.record
+                report.quadruples[r.split] += 1
+                report.chain_lengths_i[len(r.chain_i)] += 1
+                report.chain_lengths_j[len(r.chain_j)] += 1
+                for step in r.chain_i:
+                    report.degradations_i[step.type] += 1
+                    report.strength_sum[step.type] += step.strength
+                for step in r.chain_j:
+                    report.degradations_j[step.type] += 1
+                    report.strength_sum[step.type] += step.strength
+        except ShardError as e:
+            report.errors.append(str(e))
+            failed = True
+        if seen == 0 and not failed:
+            report.errors.append(f"{shard}: holds no samples")
+    manifest = Path(path) / "manifest.json"
+    if Path(path).is_dir() and manifest.exists():
+        _compare_with_manifest(json.loads(manifest.read_text()), paths, report)
+    return report
+
+
+def _compare_with_manifest(manifest: dict, paths: list[Path], report: CheckReport) -> None:
+    present = {p.name for p in paths}
+    for split, info in manifest.get("splits", {}).items():
+        missing = [s for s in info.get("shards", []) if s not in present]
+        if missing:
+            report.errors.append(f"{split}: {len(missing)} of {len(info['shards'])} shards missing (first: {missing[0]})")
+        elif report.quadruples[split] != info.get("quadruples"):
+            report.errors.append(f"{split}: {report.quadruples[split]} quadruples, manifest says {info.get('quadruples')}")
+
+
+def format_report(report: CheckReport) -> str:
+    """A plain-text summary: counts per split, chain lengths and a degradation histogram."""
+    lines = [f"shards: {report.shards}", "quadruples: " + ", ".join(f"{s} {n}" for s, n in sorted(report.quadruples.items()))]
+    total = sum(report.quadruples.values())
+    for label, counter in (("x_i", report.chain_lengths_i), ("x_j (on top of x_i)", report.chain_lengths_j)):
+        lines.append(f"degradations per {label}: " + ", ".join(f"{k}: {v / max(total, 1):.3f}" for k, v in sorted(counter.items())))
+    all_types = report.degradations_i + report.degradations_j
+    if all_types:
+        width = max(map(len, all_types))
+        peak = max(all_types.values())
+        lines.append(f"\n{'degradation':<{width}}  {'in x_i':>7} {'in x_j':>7} {'mean str':>8}")
+        for name, count in sorted(all_types.items(), key=lambda kv: (-kv[1], kv[0])):
+            bar = "#" * max(1, round(30 * count / peak))
+            mean = report.strength_sum[name] / count
+            lines.append(f"{name:<{width}}  {report.degradations_i[name]:>7} {report.degradations_j[name]:>7} {mean:>8.2f}  {bar}")
+    if report.errors:
+        lines.append(f"\n{len(report.errors)} problem(s):")
+        lines.extend(f"  {e}" for e in report.errors)
+    lines.append("\nOK" if report.ok else "\nFAILED")
+    return "\n".join(lines)

@@ -1,0 +1,161 @@
+"""The generation run: determinism, resume, distribution, bad input, replay from records."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sesqa.generator.quadruple import regenerate
+from sesqa.generator.run import GenerateConfig, generate, my_shards, plan_shards
+from sesqa.shards import read_shard
+from sesqa.shards.check import check
+
+from .conftest import SR
+
+PATTERN = r"clean/(spk\d)/"
+
+
+def config(out: Path, corpus: tuple[Path, Path], **kw) -> GenerateConfig:
+    clean, noise = corpus
+    base = dict(out=out, n=24, seed=3, shard_size=5, clean=(clean,), noise=(noise,), speaker_pattern=PATTERN, workers=1)
+    return GenerateConfig(**{**base, **kw})
+
+
+def shard_bytes(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.glob("*.tar"))}
+
+
+def test_same_seed_same_bytes_whatever_the_worker_count(tmp_path, small_corpus):
+    one = generate(config(tmp_path / "a", small_corpus, workers=1), progress=False)
+    two = generate(config(tmp_path / "b", small_corpus, workers=2), progress=False)
+    assert one.quadruples == two.quadruples == 24
+    a, b = shard_bytes(tmp_path / "a"), shard_bytes(tmp_path / "b")
+    assert len(a) == 6 and a == b
+    other = generate(config(tmp_path / "c", small_corpus, seed=4), progress=False)
+    assert other.quadruples == 24 and shard_bytes(tmp_path / "c") != a
+    report = check(tmp_path / "a", progress=False)
+    assert report.ok, report.errors
+    assert sum(report.quadruples.values()) == 24
+
+
+def test_splits_are_disjoint_by_speaker(tmp_path, small_corpus):
+    generate(config(tmp_path, small_corpus, n=40), progress=False)
+    speakers: dict[str, set[str]] = {}
+    for shard in tmp_path.glob("*.tar"):
+        for sample in read_shard(shard):
+            spk = sample.record.source.path.split("/clean/")[1].split("/")[0]
+            speakers.setdefault(sample.record.split, set()).add(spk)
+    assert set(speakers) == {"train", "valid", "test"}
+    assert not speakers["train"] & speakers["valid"]
+    assert not speakers["train"] & speakers["test"]
+    assert not speakers["valid"] & speakers["test"]
+
+
+def test_a_record_alone_regenerates_its_audio(tmp_path, small_corpus):
+    generate(config(tmp_path, small_corpus, n=12), progress=False)
+    checked = 0
+    for shard in tmp_path.glob("*.tar"):
+        for sample in read_shard(shard):
+            r = sample.record
+            x_i, x_j = regenerate(r.source.path, r.source.offset_s, r.source.duration_s, r.chain_i, r.chain_j, r.delay_samples)
+            # 16-bit storage: error below one quantisation step times the stored gain.
+            np.testing.assert_allclose(x_i, sample.x_i, atol=1.01 * r.gain_i / 32767)
+            np.testing.assert_allclose(x_j, sample.x_j, atol=1.01 * r.gain_j / 32767)
+            ik, il, jk, jl = sample.frames()
+            assert all(len(f) == SR for f in (ik, il, jk, jl))
+            np.testing.assert_array_equal(il, sample.x_i[r.delay_samples :])
+            checked += 1
+    assert checked == 12
+
+
+def test_shard_range_and_ranks_partition_the_work(tmp_path, small_corpus):
+    full = config(tmp_path / "full", small_corpus)
+    generate(full, progress=False)
+    generate(config(tmp_path / "parts", small_corpus, shard_range=(0, 3)), progress=False)
+    assert len(list((tmp_path / "parts").glob("*.tar"))) == 3
+    generate(config(tmp_path / "parts", small_corpus, shard_range=(3, 99)), progress=False)
+    assert shard_bytes(tmp_path / "parts") == shard_bytes(tmp_path / "full")
+
+    tasks = plan_shards(full)
+    by_rank = [my_shards(tasks, full, {"RANK": str(r), "WORLD_SIZE": "3"}) for r in range(3)]
+    by_slurm = [my_shards(tasks, full, {"SLURM_ARRAY_TASK_ID": str(r), "SLURM_ARRAY_TASK_COUNT": "3"}) for r in range(3)]
+    for split in (by_rank, by_slurm):
+        names = [t.name for part in split for t in part]
+        assert sorted(names) == sorted(t.name for t in tasks) and len(set(names)) == len(names)
+
+
+def test_resume_after_kill_completes_only_missing_shards(tmp_path, small_corpus):
+    clean, noise = small_corpus
+    out = tmp_path / "killed"
+    args = [sys.executable, "-m", "sesqa", "generate", "--out", str(out), "--n", "60", "--shard-size", "4",
+            "--clean", str(clean), "--noise", str(noise), "--seed", "3", "--workers", "1", "--speaker-pattern", PATTERN]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.glob("*.tar"))) < 2 and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.tar")}
+    assert 2 <= len(done_before) < 15, "kill came too late to test resume"
+    for shard in out.glob("*.tar"):  # whatever carries a final name is complete and valid
+        assert len(list(read_shard(shard))) == 4
+
+    summary = generate(config(out, small_corpus, n=60, shard_size=4), progress=False)
+    assert summary.existing_shards == len(done_before)
+    assert summary.written_shards == summary.planned_shards - len(done_before)
+    assert not list(out.glob(".*partial*"))
+    assert all(out.joinpath(n).stat().st_mtime_ns == t for n, t in done_before.items())
+    generate(config(tmp_path / "clean-run", small_corpus, n=60, shard_size=4), progress=False)
+    assert shard_bytes(out) == shard_bytes(tmp_path / "clean-run")
+
+
+def test_resume_refuses_other_settings(tmp_path, small_corpus):
+    generate(config(tmp_path, small_corpus, n=5), progress=False)
+    with pytest.raises(ValueError, match="other settings"):
+        generate(config(tmp_path, small_corpus, n=5, seed=99), progress=False)
+
+
+def test_bad_source_files_are_skipped_and_counted(tmp_path, small_corpus):
+    clean, noise = small_corpus
+    bad = tmp_path / "bad"
+    (bad / "spk9").mkdir(parents=True)
+    (bad / "spk9" / "empty.wav").write_bytes(b"")
+    (bad / "spk9" / "text.flac").write_text("this is not audio\n" * 50)
+    (bad / "spk9" / "random.wav").write_bytes(np.random.default_rng(0).bytes(5000))
+    sf.write(bad / "spk9" / "short.wav", np.full(SR // 2, 0.3, np.float32), SR)
+    sf.write(bad / "spk9" / "silent.wav", np.zeros(3 * SR, np.float32), SR)
+    summary = generate(config(tmp_path / "out", small_corpus, clean=(clean, bad), n=30, ratios=(1, 0, 0)), progress=False)
+    assert summary.quadruples == 30
+    skipped = {Path(p).name: reason for p, reason in summary.clean_report.skipped}
+    assert set(skipped) == {"empty.wav", "text.flac", "random.wav", "short.wav"}
+    assert "too short" in skipped["short.wav"]
+    assert any(p.endswith("silent.wav") and "silent" in r for p, r in summary.bad_files.items())
+
+
+def test_a_failing_degradation_is_logged_and_redrawn(monkeypatch, caplog, small_corpus):
+    from sesqa.generator.degradations import REGISTRY
+    from sesqa.generator.quadruple import QuadrupleMaker
+    from sesqa.generator.sources import FrameSampler, NoiseBank, SourceFile
+
+    clean, noise = small_corpus
+    files = tuple(SourceFile(str(p), 2.5, "d", str(p)) for p in sorted(clean.rglob("*.flac")))
+    noises = tuple(SourceFile(str(noise / "hiss.flac"), 3.0, "n", "n") for _ in range(1))
+
+    def broken(x, sr, params):
+        raise RuntimeError("codec exploded")
+
+    monkeypatch.setattr(REGISTRY["additive_noise"], "apply", staticmethod(broken))
+    maker = QuadrupleMaker(FrameSampler((files,)), NoiseBank((noises,)))
+    rng = np.random.default_rng(0)
+    quads = [maker.make(rng) for _ in range(10)]
+    assert maker.failures > 0
+    assert all(step.type != "additive_noise" for q in quads for step in q.chain_i + q.chain_j)
+    assert "codec exploded" in caplog.text and "snr_db" in caplog.text
