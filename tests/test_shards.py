@@ -1,0 +1,101 @@
+"""The shard format: lossless-enough round trip, validation of bad records, `sesqa shards check`."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from sesqa.cli import app
+from sesqa.generator.run import GenerateConfig, generate
+from sesqa.shards import ShardError, read_shard
+from sesqa.shards.codec import decode_flac, encode_flac, gain_for
+from sesqa.shards.reader import decode_sample
+
+from .conftest import SR
+
+
+@pytest.fixture(scope="module")
+def shard_dir(tmp_path_factory, small_corpus) -> Path:
+    clean, noise = small_corpus
+    out = tmp_path_factory.mktemp("shards")
+    generate(GenerateConfig(out=out, n=12, seed=1, shard_size=6, clean=(clean,), noise=(noise,),
+                            speaker_pattern=r"clean/(spk\d)/", workers=1), progress=False)
+    return out
+
+
+def members(shard: Path) -> dict[str, dict[str, bytes]]:
+    out: dict[str, dict[str, bytes]] = {}
+    with tarfile.open(shard) as tar:
+        for info in tar:
+            key, _, ext = info.name.partition(".")
+            out.setdefault(key, {})[ext] = tar.extractfile(info).read()
+    return out
+
+
+def test_flac_round_trip_keeps_levels_above_full_scale():
+    x = (3.0 * np.sin(np.linspace(0, 200, SR))).astype(np.float32)
+    gain = gain_for(x)
+    y, sr = decode_flac(encode_flac(x, SR, gain), gain)
+    assert sr == SR and y.dtype == np.float32
+    assert np.max(np.abs(y - x)) <= gain / 32767
+
+
+def test_records_validate_and_name_the_problem(shard_dir):
+    shard = sorted(shard_dir.glob("train-*.tar"))[0]
+    key, sample = next(iter(members(shard).items()))
+    assert decode_sample("s.tar", key, sample).record.key == key
+
+    record = json.loads(sample["json"])
+    cases = {
+        "schema": {**record, "schema": "sesqa.quadruple/0"},
+        "delay_samples": {**record, "delay_samples": 99_999},
+        "unknown degradation": {**record, "chain_j": [{"type": "vinyl_crackle", "strength": 0.5, "params": {}}]},
+        "missing field 'seed'": {k: v for k, v in record.items() if k != "seed"},
+    }
+    for expected, bad in cases.items():
+        with pytest.raises(ShardError, match=expected):
+            decode_sample("s.tar", key, {**sample, "json": json.dumps(bad).encode()})
+    with pytest.raises(ShardError, match="lacks"):
+        decode_sample("s.tar", key, {k: v for k, v in sample.items() if k != "j.flac"})
+    with pytest.raises(ShardError, match="not valid FLAC"):
+        decode_sample("s.tar", key, {**sample, "i.flac": b"garbage"})
+    short = encode_flac(np.zeros(100, np.float32), SR, 1.0)
+    with pytest.raises(ShardError, match="expected"):
+        decode_sample("s.tar", key, {**sample, "i.flac": short})
+
+
+def test_check_passes_on_good_shards_and_fails_on_corrupt_ones(shard_dir, tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(app, ["shards", "check", str(shard_dir)])
+    assert ok.exit_code == 0, ok.output
+    assert "quadruples: test" in ok.output and "OK" in ok.output
+    assert "additive_noise" in ok.output or "reverse" in ok.output
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for p in shard_dir.iterdir():
+        (broken / p.name).write_bytes(p.read_bytes())
+    victim = sorted(broken.glob("train-*.tar"))[0]
+    victim.write_bytes(victim.read_bytes()[:5000])
+    (broken / "valid-000000.tar").unlink()
+    bad = runner.invoke(app, ["shards", "check", str(broken)])
+    assert bad.exit_code == 1
+    assert victim.name in bad.output and "FAILED" in bad.output
+    assert "valid: 1 of 1 shards missing" in bad.output
+
+
+def test_reader_never_unpickles(shard_dir, tmp_path):
+    shard = tmp_path / "pickle.tar"
+    with tarfile.open(shard, "w") as tar:
+        data = b"\x80\x04\x95..."
+        info = tarfile.TarInfo("k.pyd")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(ShardError, match="lacks"):
+        list(read_shard(shard))
