@@ -1,0 +1,258 @@
+"""Codec round trips shared by the transcoding degradations (paper C.31-C.37).
+
+A round trip resamples to the codec's sample rate, encodes, decodes, and resamples back to the
+input rate; the output is time-aligned to the input and has exactly its length.
+
+Two back ends produce the same result:
+- in-process PyAV (fast, a few ms): the encoder and decoder contexts are driven directly;
+- an ffmpeg subprocess (the binary of the `imageio-ffmpeg` wheel, never a system ffmpeg) piping raw
+  float32 in and out, for encoders PyAV's build lacks (libvorbis) and as a fallback for all.
+
+Alignment uses the streams' own timing, not a guess. FFmpeg encoders stamp their first packet with
+pts = -(priming samples) (LAME's 576 + 529 decoder delay, Opus pre-skip, AC-3's 256, ...). The PyAV
+back end decodes with `skip_manual`, so the decoder trims nothing, and the decoded samples are placed
+on the timeline by their pts: output sample t is decoded sample t - pts0. The subprocess back end
+pipes an encoding ffmpeg into a decoding one through Matroska, which carries the same timestamps
+and codec delay, and the decoding ffmpeg trims by them. Both back ends agree to the sample.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import logging
+import subprocess
+import threading
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal
+
+import numpy as np
+
+from sesqa.audio import resample
+
+from .base import fit_length
+
+log = logging.getLogger(__name__)
+
+Backend = Literal["pyav", "ffmpeg"]
+
+
+@dataclass(frozen=True)
+class CodecSpec:
+    """How to run one codec through FFmpeg."""
+
+    encoder: str
+    """FFmpeg encoder name (e.g. ``"libmp3lame"``)."""
+    decoder: str
+    """FFmpeg decoder name for the same bitstream (e.g. ``"mp3"``)."""
+    rates: tuple[int, ...]
+    """Sample rates the encoder accepts; a Params' ``codec_sr_hz`` must be one of them."""
+    header_format: str | None = None
+    """Container whose header configures the PyAV decoder, for decoders needing more than
+    extradata (WMA needs the encoder's block_align, which PyAV cannot set directly)."""
+
+
+try:
+    import av
+    from av.codec.context import Flags2
+
+    PYAV_ENCODERS: frozenset[str] = frozenset(av.codecs_available)
+except ImportError:  # PyAV is a dependency, but the subprocess path must still work without it
+    PYAV_ENCODERS = frozenset()
+
+_INPUT_FORMATS = ("flt", "fltp", "s16", "s16p")
+
+
+def backend_for(spec: CodecSpec) -> Backend:
+    """In-process PyAV when its FFmpeg build has the encoder, else the ffmpeg subprocess."""
+    return "pyav" if spec.encoder in PYAV_ENCODERS else "ffmpeg"
+
+
+def round_trip(
+    x: np.ndarray,
+    sr: int,
+    spec: CodecSpec,
+    bitrate_kbps: float,
+    codec_sr: int,
+    options: tuple[tuple[str, str], ...] = (),
+    backend: Backend | None = None,
+) -> np.ndarray:
+    """Encode and decode `x` (mono, rate `sr`) at `codec_sr`; returns float32 aligned to `x`.
+
+    `options` are encoder private options (name, value), e.g. (("application", "voip"),).
+    """
+    x = np.asarray(x, dtype=np.float32).reshape(-1)
+    n = len(x)
+    if n == 0:
+        return x.copy()
+    if codec_sr not in spec.rates:
+        raise ValueError(f"codec_sr_hz must be one of {spec.rates} for {spec.encoder}, got {codec_sr!r}")
+    bit_rate = int(round(bitrate_kbps * 1000))
+    # Earlier steps (EQ boosts, echo) can push peaks far above 1, which some encoders clip
+    # (mp2) or limit (mp3, opus); a level-agnostic round trip codes x / peak and restores it.
+    scale = max(1.0, float(np.max(np.abs(x))))
+    xc = resample(x / np.float32(scale), sr, codec_sr)
+    if len(xc) == 0:  # a few input samples can resample to none; the codec still needs one
+        xc = np.zeros(1, dtype=np.float32)
+    run = _pyav_round_trip if (backend or backend_for(spec)) == "pyav" else _ffmpeg_round_trip
+    yc = run(xc, codec_sr, spec, bit_rate, options)
+    y = resample(fit_length(yc, len(xc)), codec_sr, sr)
+    return fit_length(y, n) * np.float32(scale)
+
+
+def _pyav_round_trip(
+    x: np.ndarray, sr: int, spec: CodecSpec, bit_rate: int, options: tuple[tuple[str, str], ...]
+) -> np.ndarray:
+    enc = av.CodecContext.create(spec.encoder, "w")
+    offered = {f.name for f in enc.codec.audio_formats or ()}
+    fmt = next((f for f in _INPUT_FORMATS if f in offered), "fltp")
+    enc.sample_rate = sr
+    enc.layout = "mono"
+    enc.format = fmt
+    enc.bit_rate = bit_rate
+    enc.time_base = Fraction(1, sr)
+    enc.options = dict(options)
+    enc.open()
+
+    frame_size = enc.frame_size or 1024
+    padded = fit_length(x, -(-len(x) // frame_size) * frame_size)
+    if fmt.startswith("s16"):
+        samples = np.round(np.clip(padded, -1.0, 32767 / 32768) * 32768).astype(np.int16)
+    else:
+        samples = padded
+    packets = []
+    for start in range(0, len(samples), frame_size):
+        frame = av.AudioFrame.from_ndarray(samples[None, start : start + frame_size], format=fmt, layout="mono")
+        frame.sample_rate = sr
+        frame.pts = start
+        packets.extend(enc.encode(frame))
+    packets.extend(enc.encode(None))
+
+    dec, header = _pyav_decoder(spec, sr, bit_rate, enc.extradata)
+    chunks: list[np.ndarray] = []
+    origin = None
+    try:
+        for packet in [*packets, None]:
+            for frame in dec.decode(packet):
+                if origin is None:
+                    origin = frame.pts if frame.pts is not None else packets[0].pts
+                chunks.append(_to_float(frame.to_ndarray()))
+    finally:
+        if header is not None:
+            header.close()
+    if not chunks:
+        raise RuntimeError(f"{spec.decoder} decoded no audio from {len(packets)} packets")
+    y = np.concatenate(chunks)
+    # Decoded sample k sits at time origin + k, so input time 0 is decoded sample -origin.
+    return _shift(y, -int(origin or 0), len(x))
+
+
+def _pyav_decoder(
+    spec: CodecSpec, sr: int, bit_rate: int, extradata: bytes | None
+) -> tuple[av.AudioCodecContext, av.container.InputContainer | None]:
+    """A decoder that trims nothing, so samples can be placed by their timestamps.
+
+    Returns it with the container it was read from, if any, to be closed after decoding.
+    """
+    header = None
+    if spec.header_format is None:
+        dec = av.CodecContext.create(spec.decoder, "r")
+        dec.sample_rate = sr
+        dec.layout = "mono"
+        if extradata:
+            dec.extradata = extradata
+    else:
+        # The muxer writes the stream parameters a fresh encoder with the same settings reports;
+        # reading that header back yields a decoder configured with all of them.
+        buf = io.BytesIO()
+        with av.open(buf, "w", format=spec.header_format) as out:
+            stream = out.add_stream(spec.encoder, rate=sr, layout="mono")
+            stream.codec_context.bit_rate = bit_rate
+            out.start_encoding()
+        buf.seek(0)
+        header = av.open(buf, "r")
+        dec = header.streams.audio[0].codec_context
+    dec.flags2 |= Flags2.skip_manual
+    return dec, header
+
+
+def _to_float(a: np.ndarray) -> np.ndarray:
+    a = a.reshape(-1)
+    if a.dtype == np.int16:
+        return a.astype(np.float32) / 32768.0
+    if a.dtype == np.int32:
+        return (a.astype(np.float64) / 2**31).astype(np.float32)
+    return a.astype(np.float32)
+
+
+def _shift(y: np.ndarray, start: int, n: int) -> np.ndarray:
+    """Samples start .. start + n of y, zero where y has none."""
+    if start < 0:
+        y = np.concatenate([np.zeros(-start, dtype=np.float32), y])
+        start = 0
+    return fit_length(y[start:], n)
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary bundled with the imageio-ffmpeg wheel."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _ffmpeg_round_trip(
+    x: np.ndarray, sr: int, spec: CodecSpec, bit_rate: int, options: tuple[tuple[str, str], ...]
+) -> np.ndarray:
+    """Encoder and decoder processes joined by a pipe, so their start-up and work overlap."""
+    quiet = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error"]
+    opts = [arg for name, value in options for arg in (f"-{name}", value)]
+    encode = [
+        *quiet, "-f", "f32le", "-ar", str(sr), "-ac", "1", "-i", "pipe:0",
+        "-c:a", spec.encoder, "-b:a", str(bit_rate), *opts, "-f", "matroska", "pipe:1",
+    ]  # fmt: skip
+    decode = [*quiet, "-f", "matroska", "-i", "pipe:0", "-f", "f32le", "-ar", str(sr), "-ac", "1", "pipe:1"]
+    pipe = subprocess.PIPE
+    encoder = subprocess.Popen(encode, stdin=pipe, stdout=pipe, stderr=pipe)
+    decoder = subprocess.Popen(decode, stdin=encoder.stdout, stdout=pipe, stderr=pipe)
+    encoder.stdout.close()  # the decoder holds the read end now
+    encoder_log: list[bytes] = []
+    feeder = threading.Thread(target=_feed, args=(encoder, x.astype("<f4").tobytes(), encoder_log), daemon=True)
+    feeder.start()
+    try:
+        decoded, decoder_log = decoder.communicate(timeout=_TIMEOUT_S)
+        encoder.wait(timeout=_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        for proc in (encoder, decoder):
+            proc.kill()
+            proc.wait()
+        raise
+    finally:
+        feeder.join()
+    for proc, messages in ((encoder, b"".join(encoder_log)), (decoder, decoder_log)):
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(proc.args)} exited {proc.returncode}: {messages.decode(errors='replace')[-500:]}"
+            )
+    return np.frombuffer(decoded, dtype="<f4").astype(np.float32)
+
+
+_TIMEOUT_S = 60.0
+
+
+def _feed(encoder: subprocess.Popen, data: bytes, messages: list[bytes]) -> None:
+    """Write the raw input to the encoder, then collect what it logs.
+
+    A refused write (the encoder quit early) shows up as the encoder's exit status.
+    """
+    try:
+        encoder.stdin.write(data)
+    except BrokenPipeError:
+        log.debug("ffmpeg encoder closed its input early")
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            encoder.stdin.close()
+    messages.append(encoder.stderr.read())
+    encoder.stderr.close()
