@@ -9,9 +9,8 @@ from scipy.signal.windows import hann
 
 from sesqa.generator.degradations import REGISTRY, SamplingContext
 from sesqa.generator.degradations._section_ops import section_mask
-from sesqa.generator.degradations._stft import istft, rms, sample_window, stft
+from sesqa.generator.degradations._stft import dropout_mask, istft, rms, sample_window, stft
 from sesqa.generator.degradations.resample import QUALITIES
-from sesqa.generator.degradations.spectrogram_holes import dropout_mask
 
 from .conftest import SR
 

@@ -14,6 +14,9 @@ back end decodes with `skip_manual`, so the decoder trims nothing, and the decod
 on the timeline by their pts: output sample t is decoded sample t - pts0. The subprocess back end
 pipes an encoding ffmpeg into a decoding one through Matroska, which carries the same timestamps
 and codec delay, and the decoding ffmpeg trims by them. Both back ends agree to the sample.
+
+`CodecTranscoding` is the base of the codec degradations whose params are just a bitrate and the
+codec's sample rate (all but Opus, which also draws an encoder mode).
 """
 
 from __future__ import annotations
@@ -26,13 +29,13 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from sesqa.audio import resample
 
-from .base import fit_length
+from .base import Degradation, SamplingContext, check_choice, check_range, fit_length, lerp
 
 log = logging.getLogger(__name__)
 
@@ -256,3 +259,58 @@ def _feed(encoder: subprocess.Popen, data: bytes, messages: list[bytes]) -> None
             encoder.stdin.close()
     messages.append(encoder.stderr.read())
     encoder.stderr.close()
+
+
+class CodecTranscoding(Degradation):
+    """Base of the codec round trips whose Params are (bitrate_kbps, codec_sr_hz).
+
+    A subclass sets `spec` and `strength_range` and gets its own Params type bound to them: the
+    bitrate is checked against the strength range, the sample rate against the codec's rates,
+    and `apply` runs the codec the params belong to.
+    """
+
+    strength_param = "bitrate_kbps"
+    spec: ClassVar[CodecSpec]
+
+    @dataclass(frozen=True)
+    class Params:
+        """Bitrate and sample rate of one round trip. Each codec's subclass adds the class
+        attributes `spec` and `bitrate_bounds`, unannotated so they stay out of the fields."""
+
+        bitrate_kbps: float
+        """Requested bitrate; the codec's module says what its encoder makes of it."""
+        codec_sr_hz: int
+        """Sample rate the stream is encoded at."""
+
+        def __post_init__(self) -> None:
+            check_range("bitrate_kbps", self.bitrate_kbps, *self.bitrate_bounds)
+            check_choice("codec_sr_hz", self.codec_sr_hz, self.spec.rates)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        low, high = sorted(cls.strength_range)
+        cls.Params = type(
+            "Params",
+            (CodecTranscoding.Params,),
+            {
+                "__module__": cls.__module__,
+                "__qualname__": f"{cls.__qualname__}.Params",
+                "__doc__": f"Parameters of one {cls.name} round trip.",
+                "spec": cls.spec,
+                "bitrate_bounds": (low, high),
+            },
+        )
+
+    @classmethod
+    def codec_sr_hz_for(cls, bitrate_kbps: float) -> int:
+        """Sample rate to encode at: 48 kHz unless the codec needs a lower one at this bitrate."""
+        return 48000
+
+    @classmethod
+    def sample_params(cls, rng: np.random.Generator, strength: float, ctx: SamplingContext) -> Any:
+        bitrate = lerp(*cls.strength_range, strength)
+        return cls.Params(bitrate_kbps=bitrate, codec_sr_hz=cls.codec_sr_hz_for(bitrate))
+
+    @staticmethod
+    def apply(x: np.ndarray, sr: int, params: Any) -> np.ndarray:
+        return round_trip(x, sr, params.spec, params.bitrate_kbps, params.codec_sr_hz)

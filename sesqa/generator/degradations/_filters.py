@@ -1,4 +1,5 @@
-"""Butterworth filtering shared by the high-pass, low-pass, band-pass and band-reject degradations.
+"""Butterworth filtering shared by the high-pass, low-pass, band-pass and band-reject degradations,
+with the base classes holding their shared params and sampling.
 
 pedalboard's HighpassFilter/LowpassFilter are first-order (6 dB/octave) only and it has no
 band-pass or band-stop with a Q, so these use scipy's Butterworth designs as second-order
@@ -10,10 +11,13 @@ low-frequency bands whose poles sit close to the unit circle.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from scipy import signal
+
+from .base import Degradation, SamplingContext, check_range, lerp
 
 MAX_EDGE_FRACTION_OF_SR = 0.49
 """Cutoffs and band edges are kept below this fraction of the sample rate (Nyquist is 0.5)."""
@@ -62,3 +66,59 @@ def sample_band_centre_hz(rng: np.random.Generator) -> float:
     """Log-uniform band centre, so each octave of BAND_CENTRE_HZ is equally likely."""
     low, high = BAND_CENTRE_HZ
     return float(math.exp(rng.uniform(math.log(low), math.log(high))))
+
+
+PASS_ORDERS = (2, 6)
+"""Random order range of the high-pass and low-pass (12 .. 36 dB/octave)."""
+
+
+class PassFilter(Degradation):
+    """Shared body of high-pass and low-pass; subclasses choose the filter type in `apply`."""
+
+    strength_param = "cutoff_hz"
+
+    @dataclass(frozen=True)
+    class Params:
+        cutoff_hz: float
+        """-3 dB frequency."""
+        order: int
+        """Butterworth order; the roll-off beyond the cutoff is 6 dB/octave per order."""
+
+        def __post_init__(self) -> None:
+            check_range("cutoff_hz", self.cutoff_hz, 10.0, 20_000.0)
+            check_range("order", self.order, 1, 10)
+
+    @classmethod
+    def sample_params(cls, rng: np.random.Generator, strength: float, ctx: SamplingContext) -> Params:
+        return cls.Params(
+            cutoff_hz=lerp(*cls.strength_range, strength),
+            order=int(rng.integers(PASS_ORDERS[0], PASS_ORDERS[1] + 1)),
+        )
+
+
+class BandFilter(Degradation):
+    """Shared body of band-pass and band-reject; subclasses choose the filter type in `apply`."""
+
+    strength_param = "bandwidth_octaves"
+
+    @dataclass(frozen=True)
+    class Params:
+        bandwidth_octaves: float
+        """Width of the band (passed or rejected) between its -3 dB edges."""
+        centre_hz: float
+        """Geometric centre of the band."""
+        order: int
+        """Butterworth prototype order; each skirt falls 6 dB/octave per order."""
+
+        def __post_init__(self) -> None:
+            check_range("bandwidth_octaves", self.bandwidth_octaves, 0.05, 8.0)
+            check_range("centre_hz", self.centre_hz, 20.0, 16_000.0)
+            check_range("order", self.order, 1, 8)
+
+    @classmethod
+    def sample_params(cls, rng: np.random.Generator, strength: float, ctx: SamplingContext) -> Params:
+        return cls.Params(
+            bandwidth_octaves=lerp(*cls.strength_range, strength),
+            centre_hz=sample_band_centre_hz(rng),
+            order=int(rng.integers(BAND_ORDERS[0], BAND_ORDERS[1] + 1)),
+        )

@@ -7,17 +7,24 @@ Frames are centred at multiples of the hop, as in `scipy.signal.ShortTimeFFT`, w
 the same transform (the tests check this) but slices frame by frame in Python; this version
 frames with one strided view and one batched real FFT in single precision, about 10x faster,
 which Griffin-Lim's repeated transforms need.
+
+`RandomSpectralEdit` holds the params and sampling shared by the edits whose main parameter is
+a percentage of bins or frames changed at random (phase randomisation, phase shuffle,
+spectrogram holes and noise).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import scipy.fft as sp_fft
 from scipy.signal.windows import hann
 
 from ._int_checks import check_int
+from .base import Degradation, SamplingContext, check_range, lerp, new_seed
 
 MIN_WINDOW = 256
 MAX_WINDOW = 4096
@@ -93,3 +100,33 @@ def match_level(y: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def with_phase(magnitude: np.ndarray, phase: np.ndarray) -> np.ndarray:
     """Complex64 spectrogram from a magnitude and a phase in radians."""
     return (magnitude * np.exp(1j * phase.astype(np.float32))).astype(np.complex64, copy=False)
+
+
+def dropout_mask(shape: tuple[int, ...], dropout_percent: float, rng: np.random.Generator) -> np.ndarray:
+    """Boolean mask of the bins that are dropped, each with probability dropout_percent / 100."""
+    return rng.random(shape, dtype=np.float32) < np.float32(dropout_percent / 100.0)
+
+
+class SpectralEditParams:
+    """Checks of a frozen Params dataclass with the fields (percentage, win_len, seed).
+
+    The percentage comes first, named after what each edit counts; win_len is the STFT window
+    in samples (the hop is half of it); seed drives the edit's randomness.
+    """
+
+    def __post_init__(self) -> None:
+        percent = dataclasses.fields(self)[0].name
+        check_range(percent, getattr(self, percent), 0.0, 100.0)
+        check_window(self.win_len)
+
+
+class RandomSpectralEdit(Degradation):
+    """Base of the random STFT edits: strength sets the percentage, then a window and a seed are drawn."""
+
+    @classmethod
+    def sample_params(cls, rng: np.random.Generator, strength: float, ctx: SamplingContext) -> Any:
+        return cls.Params(
+            **{cls.strength_param: lerp(*cls.strength_range, strength)},
+            win_len=sample_window(rng),
+            seed=new_seed(rng),
+        )

@@ -12,21 +12,22 @@ from dataclasses import dataclass
 import numpy as np
 from pedalboard import Chorus as ChorusPlugin
 
-from ._pedalboard import process_mono
-from .base import Degradation, SamplingContext, check_range, lerp, register
-
-RATE_HZ = (0.3, 3.0)
-DEPTH = (0.1, 0.6)
-CENTRE_DELAY_MS = (5.0, 20.0)
-FEEDBACK = (0.0, 0.4)
+from ._pedalboard import PedalboardEffect, process_mono
+from .base import check_range, params_to_dict, register
 
 
 @register
-class Chorus(Degradation):
+class Chorus(PedalboardEffect):
     name = "chorus"
     weight = 0.011
     strength_param = "mix"
     strength_range = (0.15, 1.0)
+    drawn_ranges = (
+        ("rate_hz", (0.3, 3.0)),
+        ("depth", (0.1, 0.6)),
+        ("centre_delay_ms", (5.0, 20.0)),
+        ("feedback", (0.0, 0.4)),
+    )
 
     @dataclass(frozen=True)
     class Params:
@@ -46,23 +47,7 @@ class Chorus(Degradation):
             check_range("centre_delay_ms", self.centre_delay_ms, 1.0, 50.0)
             check_range("feedback", self.feedback, 0.0, 0.95)
 
-    @classmethod
-    def sample_params(cls, rng: np.random.Generator, strength: float, ctx: SamplingContext) -> Params:
-        return cls.Params(
-            mix=lerp(*cls.strength_range, strength),
-            rate_hz=float(rng.uniform(*RATE_HZ)),
-            depth=float(rng.uniform(*DEPTH)),
-            centre_delay_ms=float(rng.uniform(*CENTRE_DELAY_MS)),
-            feedback=float(rng.uniform(*FEEDBACK)),
-        )
-
     @staticmethod
     def apply(x: np.ndarray, sr: int, params: Params) -> np.ndarray:
-        plugin = ChorusPlugin(
-            rate_hz=params.rate_hz,
-            depth=params.depth,
-            centre_delay_ms=params.centre_delay_ms,
-            feedback=params.feedback,
-            mix=params.mix,
-        )
-        return process_mono(x, sr, [plugin])
+        # The Params fields are the plugin's own arguments.
+        return process_mono(x, sr, [ChorusPlugin(**params_to_dict(params))])

@@ -6,12 +6,10 @@ requested bitrate is snapped to the nearest one (32, 48, 56, 64, 80, 96 kbps at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ._codec import CodecSpec, round_trip
-from .base import Degradation, SamplingContext, check_choice, check_range, lerp, register
+from ._codec import CodecSpec, CodecTranscoding, round_trip
+from .base import register
 
 MP2 = CodecSpec("mp2", "mp2", rates=(16000, 22050, 24000, 32000, 44100, 48000))
 
@@ -28,28 +26,13 @@ def layer2_bitrate(bitrate_kbps: float, codec_sr_hz: int) -> int:
 
 
 @register
-class Mp2(Degradation):
+class Mp2(CodecTranscoding):
     name = "mp2"
     weight = 0.023
-    strength_param = "bitrate_kbps"
     strength_range = (96.0, 32.0)
-
-    @dataclass(frozen=True)
-    class Params:
-        bitrate_kbps: float
-        """Requested bitrate; the nearest Layer II bitrate is used."""
-        codec_sr_hz: int
-        """Sample rate the stream is encoded at."""
-
-        def __post_init__(self) -> None:
-            check_range("bitrate_kbps", self.bitrate_kbps, 32.0, 96.0)
-            check_choice("codec_sr_hz", self.codec_sr_hz, MP2.rates)
-
-    @classmethod
-    def sample_params(cls, rng: np.random.Generator, strength: float, ctx: SamplingContext) -> Params:
-        return cls.Params(bitrate_kbps=lerp(*cls.strength_range, strength), codec_sr_hz=48000)
+    spec = MP2
 
     @staticmethod
-    def apply(x: np.ndarray, sr: int, params: Params) -> np.ndarray:
+    def apply(x: np.ndarray, sr: int, params: CodecTranscoding.Params) -> np.ndarray:
         bitrate = layer2_bitrate(params.bitrate_kbps, params.codec_sr_hz)
         return round_trip(x, sr, MP2, bitrate, params.codec_sr_hz)

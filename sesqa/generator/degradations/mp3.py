@@ -9,12 +9,8 @@ LAME encodes its minimum, 8 kbps; see docs/codecs.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
-
-from ._codec import CodecSpec, round_trip
-from .base import Degradation, SamplingContext, check_choice, check_range, lerp, register
+from ._codec import CodecSpec, CodecTranscoding
+from .base import register
 
 MP3 = CodecSpec("libmp3lame", "mp3", rates=(8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000))
 
@@ -28,28 +24,12 @@ def lame_sample_rate(bitrate_kbps: float) -> int:
 
 
 @register
-class Mp3(Degradation):
+class Mp3(CodecTranscoding):
     name = "mp3"
     weight = 0.023
-    strength_param = "bitrate_kbps"
     strength_range = (96.0, 2.0)
-
-    @dataclass(frozen=True)
-    class Params:
-        bitrate_kbps: float
-        """Requested CBR bitrate; LAME uses the nearest bitrate its MPEG version allows."""
-        codec_sr_hz: int
-        """Sample rate the stream is encoded at."""
-
-        def __post_init__(self) -> None:
-            check_range("bitrate_kbps", self.bitrate_kbps, 2.0, 96.0)
-            check_choice("codec_sr_hz", self.codec_sr_hz, MP3.rates)
+    spec = MP3
 
     @classmethod
-    def sample_params(cls, rng: np.random.Generator, strength: float, ctx: SamplingContext) -> Params:
-        bitrate = lerp(*cls.strength_range, strength)
-        return cls.Params(bitrate_kbps=bitrate, codec_sr_hz=lame_sample_rate(bitrate))
-
-    @staticmethod
-    def apply(x: np.ndarray, sr: int, params: Params) -> np.ndarray:
-        return round_trip(x, sr, MP3, params.bitrate_kbps, params.codec_sr_hz)
+    def codec_sr_hz_for(cls, bitrate_kbps: float) -> int:
+        return lame_sample_rate(bitrate_kbps)

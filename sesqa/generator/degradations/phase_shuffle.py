@@ -11,36 +11,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._stft import check_window, istft, match_level, sample_window, stft, with_phase
-from .base import Degradation, SamplingContext, check_range, lerp, new_seed, register
+from ._stft import RandomSpectralEdit, SpectralEditParams, istft, match_level, stft, with_phase
+from .base import register
 
 
 @register
-class PhaseShuffle(Degradation):
+class PhaseShuffle(RandomSpectralEdit):
     name = "phase_shuffle"
     weight = 0.011
     strength_param = "shuffled_percent"
     strength_range = (25.0, 100.0)
 
     @dataclass(frozen=True)
-    class Params:
+    class Params(SpectralEditParams):
         shuffled_percent: float
         """Share of the frames whose phases are permuted among themselves."""
         win_len: int
-        """STFT window in samples; the hop is half of it."""
         seed: int
-
-        def __post_init__(self) -> None:
-            check_range("shuffled_percent", self.shuffled_percent, 0.0, 100.0)
-            check_window(self.win_len)
-
-    @classmethod
-    def sample_params(cls, rng: np.random.Generator, strength: float, ctx: SamplingContext) -> Params:
-        return cls.Params(
-            shuffled_percent=lerp(*cls.strength_range, strength),
-            win_len=sample_window(rng),
-            seed=new_seed(rng),
-        )
 
     @staticmethod
     def apply(x: np.ndarray, sr: int, params: Params) -> np.ndarray:

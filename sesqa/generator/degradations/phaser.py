@@ -12,21 +12,22 @@ from dataclasses import dataclass
 import numpy as np
 from pedalboard import Phaser as PhaserPlugin
 
-from ._pedalboard import process_mono
-from .base import Degradation, SamplingContext, check_range, lerp, register
-
-RATE_HZ = (0.2, 3.0)
-DEPTH = (0.3, 1.0)
-CENTRE_FREQUENCY_HZ = (300.0, 3000.0)
-FEEDBACK = (0.0, 0.7)
+from ._pedalboard import PedalboardEffect, process_mono
+from .base import check_range, params_to_dict, register
 
 
 @register
-class Phaser(Degradation):
+class Phaser(PedalboardEffect):
     name = "phaser"
     weight = 0.011
     strength_param = "mix"
     strength_range = (0.1, 1.0)
+    drawn_ranges = (
+        ("rate_hz", (0.2, 3.0)),
+        ("depth", (0.3, 1.0)),
+        ("centre_frequency_hz", (300.0, 3000.0)),
+        ("feedback", (0.0, 0.7)),
+    )
 
     @dataclass(frozen=True)
     class Params:
@@ -47,23 +48,7 @@ class Phaser(Degradation):
             check_range("centre_frequency_hz", self.centre_frequency_hz, 20.0, 16_000.0)
             check_range("feedback", self.feedback, -0.95, 0.95)
 
-    @classmethod
-    def sample_params(cls, rng: np.random.Generator, strength: float, ctx: SamplingContext) -> Params:
-        return cls.Params(
-            mix=lerp(*cls.strength_range, strength),
-            rate_hz=float(rng.uniform(*RATE_HZ)),
-            depth=float(rng.uniform(*DEPTH)),
-            centre_frequency_hz=float(rng.uniform(*CENTRE_FREQUENCY_HZ)),
-            feedback=float(rng.uniform(*FEEDBACK)),
-        )
-
     @staticmethod
     def apply(x: np.ndarray, sr: int, params: Params) -> np.ndarray:
-        plugin = PhaserPlugin(
-            rate_hz=params.rate_hz,
-            depth=params.depth,
-            centre_frequency_hz=params.centre_frequency_hz,
-            feedback=params.feedback,
-            mix=params.mix,
-        )
-        return process_mono(x, sr, [plugin])
+        # The Params fields are the plugin's own arguments.
+        return process_mono(x, sr, [PhaserPlugin(**params_to_dict(params))])

@@ -13,21 +13,22 @@ from dataclasses import dataclass
 import numpy as np
 from pedalboard import Reverb as ReverbPlugin
 
-from ._pedalboard import process_mono
-from .base import Degradation, SamplingContext, check_range, lerp, register
-
-ROOM_SIZE = (0.2, 0.95)
-DAMPING = (0.0, 0.9)
-WIDTH = (0.0, 1.0)
-PRE_DELAY_MS = (0.0, 60.0)
+from ._pedalboard import PedalboardEffect, process_mono
+from .base import check_range, register
 
 
 @register
-class Reverb(Degradation):
+class Reverb(PedalboardEffect):
     name = "reverb"
     weight = 0.035
     strength_param = "snr_db"
     strength_range = (10.0, -5.0)
+    drawn_ranges = (
+        ("room_size", (0.2, 0.95)),
+        ("damping", (0.0, 0.9)),
+        ("width", (0.0, 1.0)),
+        ("pre_delay_ms", (0.0, 60.0)),
+    )
 
     @dataclass(frozen=True)
     class Params:
@@ -48,16 +49,6 @@ class Reverb(Degradation):
             check_range("damping", self.damping, 0.0, 1.0)
             check_range("width", self.width, 0.0, 1.0)
             check_range("pre_delay_ms", self.pre_delay_ms, 0.0, 200.0)
-
-    @classmethod
-    def sample_params(cls, rng: np.random.Generator, strength: float, ctx: SamplingContext) -> Params:
-        return cls.Params(
-            snr_db=lerp(*cls.strength_range, strength),
-            room_size=float(rng.uniform(*ROOM_SIZE)),
-            damping=float(rng.uniform(*DAMPING)),
-            width=float(rng.uniform(*WIDTH)),
-            pre_delay_ms=float(rng.uniform(*PRE_DELAY_MS)),
-        )
 
     @staticmethod
     def apply(x: np.ndarray, sr: int, params: Params) -> np.ndarray:

@@ -12,37 +12,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._stft import check_window, istft, match_level, sample_window, stft
-from .base import Degradation, SamplingContext, check_range, lerp, new_seed, register
-from .spectrogram_holes import dropout_mask
+from ._stft import RandomSpectralEdit, SpectralEditParams, dropout_mask, istft, match_level, stft
+from .base import register
 
 
 @register
-class SpectrogramNoise(Degradation):
+class SpectrogramNoise(RandomSpectralEdit):
     name = "spectrogram_noise"
     weight = 0.011
     strength_param = "replaced_percent"
     strength_range = (15.0, 98.0)
 
     @dataclass(frozen=True)
-    class Params:
+    class Params(SpectralEditParams):
         replaced_percent: float
         """Probability, in percent, that a bin is replaced by a random value."""
         win_len: int
-        """STFT window in samples; the hop is half of it."""
         seed: int
-
-        def __post_init__(self) -> None:
-            check_range("replaced_percent", self.replaced_percent, 0.0, 100.0)
-            check_window(self.win_len)
-
-    @classmethod
-    def sample_params(cls, rng: np.random.Generator, strength: float, ctx: SamplingContext) -> Params:
-        return cls.Params(
-            replaced_percent=lerp(*cls.strength_range, strength),
-            win_len=sample_window(rng),
-            seed=new_seed(rng),
-        )
 
     @staticmethod
     def apply(x: np.ndarray, sr: int, params: Params) -> np.ndarray:
