@@ -38,6 +38,19 @@ def _parse_ratios(text: str) -> tuple[float, float, float]:
     return parts  # type: ignore[return-value]
 
 
+def _parse_metrics(text: str) -> tuple[str, ...]:
+    from .generator.metrics import METRIC_NAMES
+
+    if text == "all":
+        return METRIC_NAMES
+    if text == "none":
+        return ()
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if unknown := [n for n in names if n not in METRIC_NAMES]:
+        raise typer.BadParameter(f"unknown measure(s) {unknown}; choose from all, none or {', '.join(METRIC_NAMES)}", param_hint="--metrics")
+    return names
+
+
 @app.command()
 def generate(
     out: Annotated[Path, typer.Option(help="Output directory for the shards and manifest.json.")] = Path("shards"),
@@ -51,6 +64,7 @@ def generate(
     split: Annotated[Optional[list[str]], typer.Option(help="Write only this split (repeatable): train, valid, test.")] = None,
     ratios: Annotated[str, typer.Option(help="Relative sizes train,valid,test (the paper's 50k/10k/10k).")] = "50,10,10",
     speaker_pattern: Annotated[Optional[str], typer.Option(help="Regex on the file path whose first group names the speaker; splits are then disjoint by speaker.")] = None,
+    metrics: Annotated[str, typer.Option(help="Reference-based targets on each (x_i, x_j): all, none, or a comma list (see `sesqa metrics`).")] = "all",
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Generate degraded quadruples from clean speech and noise into WebDataset shards."""
@@ -71,6 +85,7 @@ def generate(
             speaker_pattern=speaker_pattern,
             splits=tuple(split) if split else ("train", "valid", "test"),
             shard_range=_parse_range(shard_range),
+            metrics=_parse_metrics(metrics),
             **kwargs,
         )
         summary = run_generate(config)
@@ -93,6 +108,16 @@ def degradations(as_json: Annotated[bool, typer.Option("--json", help="Print JSO
     for i, r in enumerate(rows, 1):
         lo, hi = r["strength_range"]
         typer.echo(f"{i:>2}  {r['name']:<24} {r['weight']:>6.3f}  {r['probability']:>6.3f}  {r['strength_param']}: {lo:g} -> {hi:g}")
+
+
+@app.command("metrics")
+def list_metrics() -> None:
+    """List the 11 reference-based measures stored as targets, with unit and direction."""
+    from .generator.metrics import METRICS
+
+    typer.echo(f"{'name':<20} {'unit':<8} {'better':<7} reference")
+    for spec in METRICS.values():
+        typer.echo(f"{spec.name:<20} {spec.unit:<8} {'higher' if spec.higher_is_better else 'lower':<7} {spec.reference}")
 
 
 @shards_app.command("check")

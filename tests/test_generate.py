@@ -25,7 +25,7 @@ PATTERN = r"clean/(spk\d)/"
 
 def config(out: Path, corpus: tuple[Path, Path], **kw) -> GenerateConfig:
     clean, noise = corpus
-    base = dict(out=out, n=24, seed=3, shard_size=5, clean=(clean,), noise=(noise,), speaker_pattern=PATTERN, workers=1)
+    base = dict(out=out, n=24, seed=3, shard_size=5, clean=(clean,), noise=(noise,), speaker_pattern=PATTERN, workers=1, metrics=())
     return GenerateConfig(**{**base, **kw})
 
 
@@ -96,7 +96,7 @@ def test_resume_after_kill_completes_only_missing_shards(tmp_path, small_corpus)
     clean, noise = small_corpus
     out = tmp_path / "killed"
     args = [sys.executable, "-m", "sesqa", "generate", "--out", str(out), "--n", "60", "--shard-size", "4",
-            "--clean", str(clean), "--noise", str(noise), "--seed", "3", "--workers", "1", "--speaker-pattern", PATTERN]
+            "--clean", str(clean), "--noise", str(noise), "--seed", "3", "--workers", "1", "--speaker-pattern", PATTERN, "--metrics", "none"]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     deadline = time.time() + 120
     while time.time() < deadline and len(list(out.glob("*.tar"))) < 2 and proc.poll() is None:
@@ -159,3 +159,37 @@ def test_a_failing_degradation_is_logged_and_redrawn(monkeypatch, caplog, small_
     assert maker.failures > 0
     assert all(step.type != "additive_noise" for q in quads for step in q.chain_i + q.chain_j)
     assert "codec exploded" in caplog.text and "snr_db" in caplog.text
+
+
+def test_metric_targets_and_their_statistics(tmp_path, small_corpus):
+    from sesqa.generator.metrics import METRIC_NAMES
+    from sesqa.shards.stats import read_stats
+
+    summary = generate(config(tmp_path, small_corpus, n=14, metrics=METRIC_NAMES, workers=2), progress=False)
+    assert summary.stats_written
+    train = []
+    for shard in sorted(tmp_path.glob("*.tar")):
+        for sample in read_shard(shard):
+            r = sample.record
+            assert set(r.metrics) == set(METRIC_NAMES)
+            for name, value in r.metrics.items():
+                assert (value is None) == (name in r.metric_errors), (name, value, r.metric_errors)
+            if r.split == "train":
+                train.append(r.metrics)
+    stats = read_stats(tmp_path)
+    stoi = [m["stoi"] for m in train if m["stoi"] is not None]
+    assert stats.moments("stoi").count == len(stoi) > 0
+    assert stats.mean("stoi") == pytest.approx(np.mean(stoi))
+    assert stats.std("stoi") == pytest.approx(np.std(stoi))
+    assert check(tmp_path, progress=False).ok
+
+    (tmp_path / "stats.json").write_text((tmp_path / "stats.json").read_text().replace('"count": ', '"count": 1'))
+    assert any("stats.json" in e for e in check(tmp_path, progress=False).errors)
+
+
+def test_metrics_option_selects_measures(tmp_path, small_corpus):
+    generate(config(tmp_path, small_corpus, n=5, metrics=("si_sdr", "stoi"), ratios=(1, 0, 0)), progress=False)
+    record = next(read_shard(next(tmp_path.glob("*.tar")))).record
+    assert set(record.metrics) == {"si_sdr", "stoi"}
+    with pytest.raises(ValueError, match="metrics"):
+        config(tmp_path, small_corpus, metrics=("pesq", "mos"))

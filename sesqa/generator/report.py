@@ -47,6 +47,8 @@ def format_summary(s: GenerateSummary, verbose: bool = False) -> str:
         f"shards: {s.planned_shards} planned, {s.assigned_shards} assigned to this process, {s.existing_shards} already complete",
         "clean files per split: " + ", ".join(f"{k} {v}" for k, v in s.split_files.items()),
     ]
+    if s.stats_written:
+        lines.append(f"metric normalisation statistics: {s.out / 'stats.json'}")
     skipped = s.clean_report.skipped + s.noise_report.skipped
     bad = len(skipped) + len(s.bad_files)
     lines.append(

@@ -8,6 +8,7 @@ leaves no partial shard under a final name; a rerun makes only the missing shard
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -15,7 +16,7 @@ import multiprocessing as mp
 import os
 import queue
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,9 @@ from ..audio import SAMPLE_RATE
 from ..bundled import BUNDLED_NOISE_DIR, BUNDLED_SPEECH_DIR, portable_path
 from ..shards.schema import SCHEMA, SPLITS, QuadrupleRecord, SourceRef
 from ..shards.writer import PARTIAL_MARK, ShardWriter, gain_for
+from ..shards.stats import metric_stats, write_stats
 from .degradations import REGISTRY
+from .metrics import METRIC_NAMES, compute
 from .quadruple import QuadrupleMaker
 from .sources import SOURCE_FRAME_S, Corpus, FrameSampler, NoiseBank, ScanReport, build_corpus
 
@@ -61,6 +64,8 @@ class GenerateConfig:
     shard_range: tuple[int, int] | None = None
     """[A, B) over the global shard list; None = from SLURM / torchrun variables, or all."""
     cache_dir: Path | None = None
+    metrics: tuple[str, ...] = METRIC_NAMES
+    """Reference-based measures computed on each (x_i, x_j); () for none."""
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -73,6 +78,8 @@ class GenerateConfig:
             raise ValueError(f"ratios must be three non-negative numbers (train, valid, test) with a positive sum, got {self.ratios}")
         if unknown := set(self.splits) - set(SPLITS):
             raise ValueError(f"splits must be among {SPLITS}, got {sorted(unknown)}")
+        if unknown := [m for m in self.metrics if m not in METRIC_NAMES]:
+            raise ValueError(f"metrics must be among {list(METRIC_NAMES)}, got {unknown}")
         if self.shard_range is not None and not 0 <= self.shard_range[0] < self.shard_range[1]:
             raise ValueError(f"shard_range must be A:B with 0 <= A < B, got {self.shard_range}")
 
@@ -111,6 +118,7 @@ class GenerateConfig:
             "noise": [portable_path(p) for p in self.noise_roots],
             "speaker_pattern": self.effective_speaker_pattern,
             "degradations": {name: REGISTRY[name].weight for name in sorted(REGISTRY)},
+            "metrics": list(self.metrics),
         }
 
 
@@ -182,6 +190,7 @@ class _Worker:
         with ShardWriter(self.config.out / task.name) as writer:
             for index in range(task.size):
                 q = maker.make(item_rng(self.config.seed, task.split, task.shard, index))
+                values, errors = compute(q.x_i, q.x_j, SAMPLE_RATE, self.config.metrics) if self.config.metrics else ({}, {})
                 record = QuadrupleRecord(
                     key=f"{task.split}-{task.shard:06d}-{index:06d}",
                     split=task.split,
@@ -196,6 +205,8 @@ class _Worker:
                     chain_j=q.chain_j,
                     gain_i=gain_for(q.x_i),
                     gain_j=gain_for(q.x_j),
+                    metrics={k: (v if math.isfinite(v) else None) for k, v in values.items()},
+                    metric_errors=errors,
                 )
                 writer.write(record, q.x_i, q.x_j)
                 result.quadruples += 1
@@ -236,6 +247,8 @@ class GenerateSummary:
     noise_report: ScanReport
     bad_files: dict[str, str]
     split_files: dict[str, int]
+    stats_written: bool = False
+    """Whether stats.json was (re)written: only once every train shard exists."""
 
     @property
     def rate(self) -> float:
@@ -295,6 +308,7 @@ def generate(config: GenerateConfig, progress: bool = True) -> GenerateSummary:
             stale.unlink(missing_ok=True)
 
     results = _execute(config, clean, noise, todo, progress)
+    stats_written = _write_stats_when_complete(config, tasks)
     bad_files: dict[str, str] = {}
     for r in results:
         bad_files.update(r.bad_files)
@@ -311,7 +325,17 @@ def generate(config: GenerateConfig, progress: bool = True) -> GenerateSummary:
         noise_report=noise_report,
         bad_files=bad_files,
         split_files={s: clean.count(s) for s in SPLITS},
+        stats_written=stats_written,
     )
+
+
+def _write_stats_when_complete(config: GenerateConfig, tasks: list[ShardTask]) -> bool:
+    """Write the metric normalisation stats once every train shard exists (by any process)."""
+    train = [config.out / t.name for t in tasks if t.split == "train"]
+    if not config.metrics or not train or not all(p.exists() for p in train):
+        return False
+    write_stats(config.out, metric_stats(train, config.metrics))
+    return True
 
 
 def _ratio_dict(config: GenerateConfig) -> dict[str, float]:
@@ -330,7 +354,7 @@ def _execute(config: GenerateConfig, clean: Corpus, noise: Corpus, todo: Sequenc
                 results.append(worker.make_shard(task, lambda: bar.update(1)))
             return results
         ctx = mp.get_context("spawn")
-        with ctx.Manager() as manager:
+        with _single_threaded_children(), ctx.Manager() as manager:
             updates = manager.Queue()
             with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config, clean, noise)) as pool:
                 pending: set[Future[ShardResult]] = {pool.submit(_run_task, t, updates) for t in todo}
@@ -343,6 +367,24 @@ def _execute(config: GenerateConfig, clean: Corpus, noise: Corpus, todo: Sequenc
         return results
     finally:
         bar.close()
+
+
+@contextlib.contextmanager
+def _single_threaded_children() -> Iterator[None]:
+    """One BLAS/OpenMP thread per worker process: the workers already use every core."""
+    saved = {v: os.environ.get(v) for v in _THREAD_VARS}
+    os.environ.update({v: "1" for v in _THREAD_VARS})
+    try:
+        yield
+    finally:
+        for v, value in saved.items():
+            if value is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = value
+
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _drain(updates: "queue.Queue[int]") -> int:

@@ -5,7 +5,7 @@ A shard is a WebDataset tar: per quadruple, ``<key>.json`` (the record, see sche
 """
 
 from .schema import SCHEMA, QuadrupleRecord, ShardError
-from .reader import QuadrupleSample, read_shard
+from .reader import QuadrupleSample, read_records, read_shard
 from .writer import ShardWriter
 
-__all__ = ["SCHEMA", "QuadrupleRecord", "QuadrupleSample", "ShardError", "ShardWriter", "read_shard"]
+__all__ = ["SCHEMA", "QuadrupleRecord", "QuadrupleSample", "ShardError", "ShardWriter", "read_records", "read_shard"]

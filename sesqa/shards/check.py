@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
+from ..generator.metrics import RunningStats
 from .reader import read_shard
 from .schema import ShardError
+from .stats import STATS_FILE, read_stats
 
 
 @dataclass
@@ -25,6 +28,9 @@ class CheckReport:
     chain_lengths_i: Counter[int] = field(default_factory=Counter)
     chain_lengths_j: Counter[int] = field(default_factory=Counter)
     strength_sum: Counter[str] = field(default_factory=Counter)
+    train_metrics: dict[str, list[float | None]] = field(default_factory=dict)
+    """Metric values of the train split, by measure, for the statistics table."""
+    stored_stats: RunningStats | None = None
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -54,6 +60,9 @@ def check(path: Path, progress: bool = True) -> CheckReport:
                 seen += 1
                 r = sample.record
                 report.quadruples[r.split] += 1
+                if r.split == "train":
+                    for name, value in r.metrics.items():
+                        report.train_metrics.setdefault(name, []).append(value)
                 report.chain_lengths_i[len(r.chain_i)] += 1
                 report.chain_lengths_j[len(r.chain_j)] += 1
                 for step in r.chain_i:
@@ -70,7 +79,32 @@ def check(path: Path, progress: bool = True) -> CheckReport:
     manifest = Path(path) / "manifest.json"
     if Path(path).is_dir() and manifest.exists():
         _compare_with_manifest(json.loads(manifest.read_text()), paths, report)
+    if Path(path).is_dir() and (Path(path) / STATS_FILE).exists():
+        _compare_with_stats(path, report)
     return report
+
+
+def _computed_stats(report: CheckReport) -> RunningStats:
+    stats = RunningStats(tuple(report.train_metrics))
+    for name, values in report.train_metrics.items():
+        stats.update_many(name, values)
+    return stats
+
+
+def _compare_with_stats(path: Path, report: CheckReport) -> None:
+    try:
+        report.stored_stats = read_stats(path)
+    except ValueError as e:
+        report.errors.append(str(e))
+        return
+    computed = _computed_stats(report)
+    for name in computed.names:
+        if name not in report.stored_stats.names:
+            report.errors.append(f"{STATS_FILE}: lacks {name}")
+            continue
+        a, b = computed.moments(name), report.stored_stats.moments(name)
+        if a.count != b.count or not math.isclose(a.mean, b.mean, rel_tol=1e-9, abs_tol=1e-12):
+            report.errors.append(f"{STATS_FILE}: {name} mean {b.mean:.6g} over {b.count}, records give {a.mean:.6g} over {a.count}")
 
 
 def _compare_with_manifest(manifest: dict, paths: list[Path], report: CheckReport) -> None:
@@ -98,6 +132,14 @@ def format_report(report: CheckReport) -> str:
             bar = "#" * max(1, round(30 * count / peak))
             mean = report.strength_sum[name] / count
             lines.append(f"{name:<{width}}  {report.degradations_i[name]:>7} {report.degradations_j[name]:>7} {mean:>8.2f}  {bar}")
+    if report.train_metrics:
+        stats = _computed_stats(report)
+        source = f"matches {STATS_FILE}" if report.stored_stats is not None else f"no {STATS_FILE}"
+        lines.append(f"\nmetric targets on the train split ({source}):")
+        lines.append(f"{'measure':<20} {'mean':>9} {'std':>9} {'NaN':>5}")
+        for name in stats.names:
+            m = stats.moments(name)
+            lines.append(f"{name:<20} {stats.mean(name):>9.3f} {stats.std(name):>9.3f} {m.missing:>5}")
     if report.errors:
         lines.append(f"\n{len(report.errors)} problem(s):")
         lines.extend(f"  {e}" for e in report.errors)

@@ -74,3 +74,18 @@ def read_shard(path: str | Path) -> Iterator[QuadrupleSample]:
                 yield decode_sample(path, key, members)
     except (tarfile.TarError, OSError, EOFError) as e:
         raise ShardError(f"{path}: not a readable tar shard ({e})") from e
+
+
+def read_records(path: str | Path) -> Iterator[QuadrupleRecord]:
+    """Yield the validated JSON records of a shard without decoding its audio (for statistics)."""
+    path = str(path)
+    try:
+        with tarfile.open(path, "r:") as tar:
+            for info in tar:
+                if info.isfile() and info.name.endswith(".json"):
+                    try:
+                        yield QuadrupleRecord.from_json(json.loads(tar.extractfile(info).read()))
+                    except (ValueError, UnicodeDecodeError) as e:
+                        raise ShardError(f"{path}: {info.name}: {e}") from e
+    except (tarfile.TarError, OSError, EOFError) as e:
+        raise ShardError(f"{path}: not a readable tar shard ({e})") from e

@@ -1,0 +1,49 @@
+"""Normalisation statistics of the metric targets over the training split (`stats.json`).
+
+The trainer regresses the measures normalised with these (spec section 5). They are computed
+from the records of every train shard, so they do not depend on which process made which shard.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..generator.metrics import RunningStats
+from .reader import read_records
+
+STATS_FILE = "stats.json"
+
+
+def metric_stats(shards: Iterable[Path], names: Iterable[str]) -> RunningStats:
+    """NaN-aware mean and std per measure over the records of `shards`."""
+    names = tuple(names)
+    columns: dict[str, list[float | None]] = {n: [] for n in names}
+    for shard in shards:
+        for record in read_records(shard):
+            for n in names:
+                columns[n].append(record.metrics.get(n))
+    stats = RunningStats(names)
+    for n, values in columns.items():
+        stats.update_many(n, values)
+    return stats
+
+
+def write_stats(out: Path, stats: RunningStats) -> Path:
+    """Write stats.json beside the shards, atomically."""
+    path = Path(out) / STATS_FILE
+    tmp = path.with_name(f".{STATS_FILE}.partial-{os.getpid()}")
+    tmp.write_text(json.dumps(stats.to_json(), indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_stats(out: Path) -> RunningStats:
+    """The stats.json of a shard directory; ValueError naming the file when malformed."""
+    path = Path(out) / STATS_FILE
+    try:
+        return RunningStats.from_json(json.loads(path.read_text()))
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from e
