@@ -20,6 +20,7 @@ import numpy as np
 import soundfile as sf
 
 from sesqa.generator.degradations import REGISTRY, SamplingContext
+from sesqa.generator.metrics import METRIC_NAMES, METRICS, compute
 from sesqa.generator.report import degradation_table
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.generator.sources import FrameSampler, NoiseBank, build_corpus
@@ -51,6 +52,27 @@ def degradation_costs(repeats: int) -> list[tuple[str, float, float, float]]:
     return rows
 
 
+def metric_costs(repeats: int) -> list[tuple[str, float]]:
+    """(measure, median ms alone) on bundled speech vs a noisy copy, and ("all 11 (shared)", ms)."""
+    config = GenerateConfig(out=Path("unused"))
+    clean, _ = build_corpus(config.clean_roots, {"train": 1.0}, 1.1, config.effective_speaker_pattern)
+    rng = np.random.default_rng(1)
+    ref = FrameSampler(clean.files("train")).sample(rng).audio
+    deg = (ref + 0.05 * rng.standard_normal(len(ref))).astype(np.float32)
+    rows = []
+    for name in (*METRIC_NAMES, None):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            if name is None:
+                compute(ref, deg, 48_000)
+            else:
+                METRICS[name].fn(ref, deg, 48_000)
+            times.append(1000 * (time.perf_counter() - t0))
+        rows.append((name or "all 11 (shared)", statistics.median(times)))
+    return rows
+
+
 def storage_costs(n: int = 50) -> list[tuple[str, float, float]]:
     """(format, kB per 1.1 s signal, ms to encode) on degraded-looking audio."""
     rng = np.random.default_rng(0)
@@ -75,10 +97,11 @@ def _sf_bytes(x: np.ndarray, fmt: str, subtype: str) -> bytes:
     return buf.getvalue()
 
 
-def throughput(n: int, workers: int) -> tuple[float, float]:
-    """(quadruples/s, seconds) of a full generate run on the bundled corpus, no metrics."""
+def throughput(n: int, workers: int, metrics: tuple[str, ...]) -> tuple[float, float]:
+    """(quadruples/s, seconds) of a full generate run on the bundled corpus."""
     with tempfile.TemporaryDirectory() as tmp:
-        config = GenerateConfig(out=Path(tmp), n=n, shard_size=max(1, n // (4 * workers)), workers=workers, ratios=(1, 0, 0))
+        config = GenerateConfig(out=Path(tmp), n=n, shard_size=max(1, n // (4 * workers)), workers=workers,
+                                ratios=(1, 0, 0), metrics=metrics)
         generate(config, progress=False)  # warm the index cache
         for p in Path(tmp).glob("*"):
             p.unlink()
@@ -105,17 +128,23 @@ def main() -> None:
     print(f"\nexpected degradation cost per quadruple: {1.31 * expected + 0.2 * expected:.1f} ms "
           f"({expected:.2f} ms per draw)\n")
 
+    print(f"{'measure':<20} {'median ms':>10}  (1.1 s pair at 48 kHz)")
+    for name, ms in metric_costs(max(5, args.repeats // 3)):
+        print(f"{name:<20} {ms:>10.2f}")
+    print()
+
     print(f"{'shard audio format':<20} {'kB/signal':>10} {'encode ms':>10}")
     for label, kb, ms in storage_costs():
         print(f"{label:<20} {kb:>10.1f} {ms:>10.2f}")
     print()
 
-    base = None
-    for w in args.workers:
-        rate, seconds = throughput(args.n, w)
-        base = base or rate
-        print(f"workers {w}: {rate:.1f} quadruples/s ({rate / w:.1f} per core), {args.n} in {seconds:.1f} s; "
-              f"scaling x{rate / base:.2f}")
+    for label, metrics, n in (("no metrics", (), args.n), ("all 11 metrics", METRIC_NAMES, args.n // 4)):
+        base = None
+        for w in args.workers:
+            rate, seconds = throughput(n, w, metrics)
+            base = base or rate
+            print(f"{label}, workers {w}: {rate:.1f} quadruples/s ({rate / w:.1f} per core), {n} in {seconds:.1f} s "
+                  f"including start-up; scaling x{rate / base:.2f}")
 
 
 if __name__ == "__main__":
