@@ -180,7 +180,10 @@ class _Worker:
         self.makers: dict[str, QuadrupleMaker] = {}
         for split in SPLITS:
             if clean.files(split):
-                noise_sets = noise.files(split) or noise.files("train") or tuple(d for s in SPLITS for d in noise.files(s))
+                noise_sets = noise.files(split)
+                if not noise_sets:
+                    noise_sets = tuple(d for s in SPLITS for d in noise.files(s))
+                    log.warning("no noise file fell in the %s split; it uses the noise of every split", split)
                 self.makers[split] = QuadrupleMaker(FrameSampler(clean.files(split)), NoiseBank(noise_sets))
 
     def make_shard(self, task: ShardTask, on_item: Callable[[], object] = lambda: None) -> ShardResult:

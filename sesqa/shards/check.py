@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..generator.metrics import RunningStats
+from ..generator.metrics import METRIC_NAMES, RunningStats
 from .reader import read_shard
 from .schema import ShardError
 from .stats import STATS_FILE, read_stats
@@ -85,7 +85,8 @@ def check(path: Path, progress: bool = True) -> CheckReport:
 
 
 def _computed_stats(report: CheckReport) -> RunningStats:
-    stats = RunningStats(tuple(report.train_metrics))
+    order = {name: i for i, name in enumerate(METRIC_NAMES)}
+    stats = RunningStats(sorted(report.train_metrics, key=lambda n: order.get(n, len(order))))
     for name, values in report.train_metrics.items():
         stats.update_many(name, values)
     return stats
