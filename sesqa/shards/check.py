@@ -13,7 +13,7 @@ from tqdm import tqdm
 from ..generator.metrics import METRIC_NAMES, RunningStats
 from .reader import read_shard
 from .schema import ShardError
-from .stats import STATS_FILE, read_stats
+from .stats import STATS_FILE, read_stats, stats_of
 
 
 @dataclass
@@ -86,10 +86,8 @@ def check(path: Path, progress: bool = True) -> CheckReport:
 
 def _computed_stats(report: CheckReport) -> RunningStats:
     order = {name: i for i, name in enumerate(METRIC_NAMES)}
-    stats = RunningStats(sorted(report.train_metrics, key=lambda n: order.get(n, len(order))))
-    for name, values in report.train_metrics.items():
-        stats.update_many(name, values)
-    return stats
+    names = sorted(report.train_metrics, key=lambda n: order.get(n, len(order)))
+    return stats_of({n: report.train_metrics[n] for n in names})
 
 
 def _compare_with_stats(path: Path, report: CheckReport) -> None:

@@ -25,7 +25,12 @@ def metric_stats(shards: Iterable[Path], names: Iterable[str]) -> RunningStats:
         for record in read_records(shard):
             for n in names:
                 columns[n].append(record.metrics.get(n))
-    stats = RunningStats(names)
+    return stats_of(columns)
+
+
+def stats_of(columns: dict[str, list[float | None]]) -> RunningStats:
+    """RunningStats over per-measure value lists (None and NaN counted as missing)."""
+    stats = RunningStats(tuple(columns))
     for n, values in columns.items():
         stats.update_many(n, values)
     return stats
