@@ -1,0 +1,154 @@
+"""Checkpoint files that rebuild a scorer on their own: config, weights and side data in one file.
+
+The file is a torch.save of plain data only (dicts, lists, numbers, strings, tensors), so it is
+read back with torch.load(weights_only=True) and never unpickles arbitrary objects.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sesqa.model.config import ModelConfig
+from sesqa.model.network import SesqaModel
+
+log = logging.getLogger(__name__)
+
+FORMAT = "sesqa.checkpoint/1"
+"""Value of the "format" entry; bumped when the layout changes incompatibly."""
+
+_WEIGHT_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+# What torch.load raises on files that are not (intact) torch files, or hold forbidden objects.
+_LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, ValueError, TypeError)
+
+
+@dataclass(frozen=True, eq=False)
+class Checkpoint:
+    """What `load_checkpoint` returns: the model (in eval mode) and the data saved with it."""
+
+    model: SesqaModel
+    config: ModelConfig
+    metric_stats: dict[str, Any] | None
+    extra: dict[str, Any] | None
+
+
+def _check_storable(value: Any, where: str) -> None:
+    """Refuse anything that torch.load(weights_only=True) would not read back."""
+    if value is None or isinstance(value, (bool, int, float, str, torch.Tensor)):
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, (str, int)):
+                raise TypeError(f"{where}: keys must be str or int, got {type(key).__name__} {key!r}")
+            _check_storable(item, f"{where}[{key!r}]")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_storable(item, f"{where}[{i}]")
+        return
+    raise TypeError(
+        f"{where}: cannot store a {type(value).__name__}; use dicts, lists, numbers, strings or tensors"
+    )
+
+
+def _stored_weights(model: SesqaModel, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """The model's state_dict on the CPU with floating tensors cast to `dtype`."""
+    out: dict[str, torch.Tensor] = {}
+    for key, tensor in model.state_dict().items():
+        tensor = tensor.detach().cpu()
+        if tensor.is_floating_point():
+            cast = tensor.to(dtype)
+            if torch.isfinite(tensor).all() and not torch.isfinite(cast).all():
+                raise ValueError(f"weights_dtype={dtype}: {key} overflows; save in float32")
+            tensor = cast
+        out[key] = tensor
+    return out
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: SesqaModel,
+    *,
+    metric_stats: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    weights_dtype: torch.dtype = torch.float32,
+) -> None:
+    """Write `model` with its config (and optional side data) to `path`, atomically.
+
+    The file is written under a temporary name in the same directory and then renamed over
+    `path`, so a crash never leaves a half-written checkpoint. weights_dtype=torch.float16
+    halves the file (for shipping); loading converts back to float32.
+    """
+    if weights_dtype not in _WEIGHT_DTYPES:
+        raise ValueError(f"weights_dtype must be one of {_WEIGHT_DTYPES}, got {weights_dtype}")
+    _check_storable(metric_stats, "metric_stats")
+    _check_storable(extra, "extra")
+    payload = {
+        "format": FORMAT,
+        "model_config": model.config.to_json(),
+        "state_dict": _stored_weights(model, weights_dtype),
+        "metric_stats": metric_stats,
+        "extra": extra,
+    }
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    done = False
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a checkpoint is meant to be shared
+        os.replace(tmp, target)
+        done = True
+    finally:
+        if not done:
+            Path(tmp).unlink(missing_ok=True)
+    log.debug("saved checkpoint %s (%s weights)", target, weights_dtype)
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> Checkpoint:
+    """Rebuild the model saved by `save_checkpoint`, in eval mode, on `map_location`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=True)
+    except _LOAD_ERRORS as e:
+        raise ValueError(
+            f"{str(path)!r} is not a readable sesqa checkpoint (not a torch file, damaged, "
+            f"or holding objects other than plain data): {type(e).__name__}: {str(e)[:200]}"
+        ) from e
+    if not isinstance(data, dict):
+        # A ValueError: the file's content is wrong, not the type of an argument.
+        kind = type(data).__name__
+        raise ValueError(f"{str(path)!r} is not a sesqa checkpoint: it holds a {kind}, not a dict")  # noqa: TRY004
+    if data.get("format") != FORMAT:
+        found = repr(data["format"]) if "format" in data else "no 'format' entry"
+        raise ValueError(f"{str(path)!r} is not a sesqa checkpoint: expected format {FORMAT!r}, found {found}")
+    for key in ("model_config", "state_dict"):
+        if key not in data:
+            raise ValueError(f"{str(path)!r}: checkpoint has no {key!r} entry")
+    try:
+        config = ModelConfig.from_json(data["model_config"])
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{str(path)!r}: invalid model_config: {e}") from e
+    state = data["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{str(path)!r}: state_dict must map names to tensors")
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    model = SesqaModel(config)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        raise ValueError(f"{str(path)!r}: state_dict does not match its model_config: {e}") from e
+    model.to(map_location).eval()
+    return Checkpoint(model=model, config=config, metric_stats=data.get("metric_stats"), extra=data.get("extra"))

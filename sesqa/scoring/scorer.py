@@ -1,0 +1,222 @@
+"""The Scorer: a checkpoint turns audio into quality, over time and overall.
+
+A file is cut into 1 s frames with a hop (0.5 s by default), frames are scored in batches, and
+the file's score is the mean over its speech frames: frames whose RMS is above -60 dBFS and
+within 30 dB of the file's loudest frame. The model was trained on active speech only, so pauses
+would otherwise pull a file's score towards whatever the model makes of silence. A file with no
+such frame (all quiet) is scored over all frames, with a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..audio import SAMPLE_RATE, AudioError, resample
+from ..model import SesqaModel, load_checkpoint
+from .windows import ArrayStream, batched, iter_frames
+
+log = logging.getLogger(__name__)
+
+SPEECH_FLOOR_DBFS = -60.0
+SPEECH_RANGE_DB = 30.0
+TOP_DEGRADATIONS = 3
+
+
+@dataclass(frozen=True)
+class DegradationGuess:
+    """A degradation type the model sees in the audio: probability present, estimated strength in [0, 1]."""
+
+    name: str
+    probability: float
+    strength: float
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Quality of one recording: overall, per frame, and what degrades it."""
+
+    source: str
+    score: float
+    """Mean frame score over speech frames, on the 1-5 scale."""
+    duration_s: float
+    frame_starts_s: np.ndarray
+    frame_scores: np.ndarray
+    speech_frames: np.ndarray
+    """Bool per frame: counted in `score`."""
+    clean_probability: float
+    degradations: tuple[DegradationGuess, ...]
+    """The most likely degradation types, most probable first."""
+    warnings: tuple[str, ...] = ()
+    embeddings: np.ndarray | None = None
+    """(frames, latent_dim) latents, when asked for."""
+
+    def to_json(self, frames: bool = True) -> dict:
+        out = {
+            "path": self.source,
+            "score": round(self.score, 4),
+            "duration_s": round(self.duration_s, 3),
+            "clean_probability": round(self.clean_probability, 4),
+            "degradations": [{"type": d.name, "probability": round(d.probability, 4), "strength": round(d.strength, 4)} for d in self.degradations],
+            "warnings": list(self.warnings),
+        }
+        if frames:
+            out["frames"] = [
+                {"start_s": round(float(t), 3), "score": round(float(s), 4), "speech": bool(v)}
+                for t, s, v in zip(self.frame_starts_s, self.frame_scores, self.speech_frames)
+            ]
+        return out
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be scored, and why; a batch goes on without it."""
+
+    source: str
+    error: str
+
+
+@dataclass
+class _Accumulator:
+    starts: list[np.ndarray] = field(default_factory=list)
+    scores: list[np.ndarray] = field(default_factory=list)
+    rms_db: list[np.ndarray] = field(default_factory=list)
+    dt: list[np.ndarray] = field(default_factory=list)
+    ds: list[np.ndarray] = field(default_factory=list)
+    z: list[np.ndarray] = field(default_factory=list)
+
+
+def speech_mask(rms_db: np.ndarray) -> np.ndarray:
+    """Frames loud enough to be speech: above the floor and within range of the loudest frame."""
+    if rms_db.size == 0:
+        return np.zeros(0, bool)
+    return (rms_db > SPEECH_FLOOR_DBFS) & (rms_db >= rms_db.max() - SPEECH_RANGE_DB)
+
+
+class Scorer:
+    """Scores audio with a trained SESQA model; `Scorer.from_checkpoint(path).score("a.wav")`."""
+
+    def __init__(
+        self,
+        model: SesqaModel | None = None,
+        *,
+        metric_stats: dict | None = None,
+        device: str = "cpu",
+        batch_size: int = 32,
+        hop_s: float = 0.5,
+        precision: str = "fp32",
+    ):
+        if model is None:
+            from .default import default_checkpoint
+
+            loaded = load_checkpoint(default_checkpoint(), map_location=device)
+            model, metric_stats = loaded.model, loaded.metric_stats
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        frame_s = model.config.frame_samples / model.config.sample_rate
+        if not 0 < hop_s <= frame_s:
+            raise ValueError(f"hop_s must be in (0, {frame_s:g}] s, got {hop_s}")
+        if precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be fp32 or bf16, got {precision!r}")
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.metric_stats = metric_stats
+        self.batch_size = batch_size
+        self.hop_s = hop_s
+        self.frame_s = frame_s
+        self.precision = precision
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, **kwargs) -> "Scorer":
+        """A Scorer for the model in a checkpoint file (the file alone rebuilds it)."""
+        loaded = load_checkpoint(path, map_location=kwargs.get("device", "cpu"))
+        return cls(loaded.model, metric_stats=loaded.metric_stats, **kwargs)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.model.config.sample_rate
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.precision != "bf16":
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+
+    def frames(self, audio: str | Path | np.ndarray, sr: int | None = None, channel: int | None = None):
+        """The frames of a file or an array (resampled to the model's rate)."""
+        if isinstance(audio, (str, Path)):
+            return iter_frames(audio, frame_s=self.frame_s, hop_s=self.hop_s, sr=self.sample_rate, channel=channel)
+        if sr is None:
+            raise ValueError("scoring an array needs its sample rate: score(x, sr=...)")
+        x = np.asarray(audio, dtype=np.float32)
+        if x.ndim == 2:
+            x = x[:, channel] if channel is not None else x.mean(axis=1)
+        if x.ndim != 1 or not np.all(np.isfinite(x)):
+            raise AudioError("array: expected finite samples shaped (n,) or (n, channels)")
+        return iter_frames(ArrayStream(resample(x, sr, self.sample_rate), self.sample_rate), frame_s=self.frame_s, hop_s=self.hop_s, sr=self.sample_rate)
+
+    @torch.no_grad()
+    def score(
+        self,
+        audio: str | Path | np.ndarray,
+        sr: int | None = None,
+        channel: int | None = None,
+        embeddings: bool = False,
+    ) -> ScoreResult:
+        """Score one file or array; raises AudioError naming the file when it cannot be scored."""
+        source = str(audio) if isinstance(audio, (str, Path)) else "array"
+        acc = _Accumulator()
+        frames = self.frames(audio, sr, channel)
+        for starts, batch in batched(frames, self.batch_size):
+            x = torch.from_numpy(batch).to(self.device)
+            with self._autocast():
+                z = self.model.encode(x)
+                acc.scores.append(self.model.score(z).float().cpu().numpy())
+                acc.dt.append(torch.sigmoid(self.model.head("dt", z).float()).cpu().numpy())
+                acc.ds.append(torch.sigmoid(self.model.head("ds", z).float()).cpu().numpy())
+            acc.starts.append(starts)
+            acc.rms_db.append(10 * np.log10(np.mean(batch.astype(np.float64) ** 2, axis=1) + 1e-20))
+            if embeddings:
+                acc.z.append(z.float().cpu().numpy())
+        return self._result(source, acc, getattr(frames, "stats", None), embeddings)
+
+    def _result(self, source: str, acc: _Accumulator, stats, embeddings: bool) -> ScoreResult:
+        warnings: list[str] = []
+        starts, scores, rms_db = (np.concatenate(a) for a in (acc.starts, acc.scores, acc.rms_db))
+        dt, ds = np.concatenate(acc.dt), np.concatenate(acc.ds)
+        speech = speech_mask(rms_db)
+        if stats is not None and stats.all_zero:
+            warnings.append("all samples are zero (digital silence): the score is meaningless")
+        elif not speech.any():
+            warnings.append(f"no frame above {SPEECH_FLOOR_DBFS:g} dBFS: scored over all frames")
+        use = speech if speech.any() else np.ones_like(speech)
+        probs = dt[use].mean(axis=0)
+        strengths = (ds[use] * dt[use]).sum(axis=0) / np.maximum(dt[use].sum(axis=0), 1e-9)
+        types = self.model.config.degradation_types
+        order = [i for i in np.argsort(-probs) if types[i] != "clean"][:TOP_DEGRADATIONS]
+        duration = stats.duration_s if stats is not None else float(starts[-1] + self.frame_s)
+        return ScoreResult(
+            source=source,
+            score=float(scores[use].mean()),
+            duration_s=float(duration),
+            frame_starts_s=starts,
+            frame_scores=scores,
+            speech_frames=speech,
+            clean_probability=float(probs[types.index("clean")]),
+            degradations=tuple(DegradationGuess(types[i], float(probs[i]), float(strengths[i])) for i in order),
+            warnings=tuple(warnings),
+            embeddings=np.concatenate(acc.z) if embeddings else None,
+        )
+
+    def score_files(self, paths: Iterable[str | Path], channel: int | None = None, embeddings: bool = False) -> Iterator[ScoreResult | FileError]:
+        """Score each file in turn; a file that fails gives a FileError and the batch goes on."""
+        for path in paths:
+            try:
+                yield self.score(path, channel=channel, embeddings=embeddings)
+            except AudioError as e:
+                yield FileError(str(path), str(e))
