@@ -95,6 +95,54 @@ def generate(
     typer.echo(format_summary(summary, verbose))
 
 
+def _parse_without(text: str) -> tuple[str, ...]:
+    return tuple(n.strip().lower().removeprefix("l_") for n in text.split(",") if n.strip())
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option(help="Run folder: checkpoints (last.ckpt, best.ckpt), config.json, CSV and TensorBoard logs.")],
+    shards: Annotated[Optional[Path], typer.Option(help="Generated shards directory (from `sesqa generate`).")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Training steps (default: 5 epochs).")] = None,
+    epochs: Annotated[Optional[float], typer.Option(help="Passes over the generated training data (default 5).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Quadruples per step (4 frames each).")] = 16,
+    mos: Annotated[Optional[list[Path]], typer.Option(help="MOS CSV: path,mos[,system][,dataset], a NISQA corpus CSV or a VoiceMOS list (repeatable).")] = None,
+    valid_mos: Annotated[Optional[list[Path]], typer.Option(help="Held-out MOS CSV for validation (default: 10 % of the --mos items).")] = None,
+    jnd: Annotated[Optional[list[Path]], typer.Option(help="JND pairs: path_a,path_b,label or a PerceptualAudio list (repeatable).")] = None,
+    valid: Annotated[Optional[Path], typer.Option(help="Directory with valid-*.tar (default: the --shards directory).")] = None,
+    without: Annotated[str, typer.Option(help="Losses to switch off, e.g. rank,cons (mos, rank, cons, sd, jnd, dt, ds, mr).")] = "",
+    init: Annotated[Optional[Path], typer.Option(help="Start from this checkpoint's weights (fine-tuning, calibration).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out exactly where its last checkpoint left it.")] = False,
+    model_size: Annotated[str, typer.Option(help="Encoder size: paper (7.2 M parameters), small, tiny.")] = "paper",
+    lr: Annotated[float, typer.Option(help="RangerQH learning rate (x1/5 at 70 % and 90 % of the steps).")] = 1e-3,
+    seed: Annotated[int, typer.Option(help="Same seed and data, same run.")] = 0,
+    checkpoint_every: Annotated[int, typer.Option(help="Write last.ckpt every N steps.")] = 500,
+    log_every: Annotated[int, typer.Option(help="Average and log the losses every N steps.")] = 10,
+    workers: Annotated[int, typer.Option(help="Processes decoding shards (0: none).")] = 1,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[str, typer.Option(help="auto (bf16 on GPUs that support it), fp32 or bf16.")] = "auto",
+    swa: Annotated[bool, typer.Option(help="Stochastic weight averaging over the last epoch.")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Train the SESQA model on generated shards plus optional MOS and JND data."""
+    from .trainer import TrainConfig, train as run_train
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        config = TrainConfig(
+            out=out, shards=shards, steps=steps, epochs=epochs, batch_size=batch_size,
+            mos=tuple(mos or ()), valid_mos=tuple(valid_mos or ()), jnd=tuple(jnd or ()), valid=valid,
+            without=_parse_without(without), init=init, model_preset=model_size, lr=lr, seed=seed,
+            checkpoint_every=checkpoint_every, log_every=log_every, workers=workers, device=device, precision=precision, swa=swa,
+        )
+        summary = run_train(config, resume=resume)
+    except (ValueError, FileNotFoundError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    figures = ", ".join(f"{k} {v:.4f}" for k, v in summary.last_valid.items()) or "no validation data"
+    typer.echo(f"{summary.steps} steps; validation: {figures}; checkpoints in {summary.out}")
+
+
 @app.command()
 def degradations(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
     """List the 37 degradations with their weight and strength range."""

@@ -48,7 +48,8 @@ def binomial_taps(n: int) -> torch.Tensor:
 class BlurPool(nn.Module):
     """Anti-aliased downsampling (Zhang 2019): a fixed binomial low-pass per channel, then a stride.
 
-    Edges are padded by replication so any length works; the output has ceil(T / factor) steps.
+    Edges are zero-padded inside the convolution: replication padding cost a third of a
+    training step on CPU for no measurable benefit on 1 s frames.
     """
 
     def __init__(self, channels: int, factor: int, taps: int) -> None:
@@ -60,17 +61,17 @@ class BlurPool(nn.Module):
         self.register_buffer("kernel", binomial_taps(taps).repeat(channels, 1, 1), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.pad(x, (self.pad, self.pad), mode="replicate")
-        return F.conv1d(x, self.kernel, stride=self.factor, groups=self.channels)
+        return F.conv1d(x, self.kernel, stride=self.factor, padding=self.pad, groups=self.channels)
 
 
 def pool_block(c_in: int, c_out: int, cfg: ModelConfig) -> nn.Sequential:
-    """Conv -> BN -> ReLU -> BlurPool. A bias before BN would be cancelled by it, so the conv has none."""
-    # Explicit 'same' zero padding: for even kernels it is asymmetric, which Conv1d only does via a copy.
-    left = (cfg.pool_kernel - 1) // 2
+    """Conv -> BN -> ReLU -> BlurPool. A bias before BN would be cancelled by it, so the conv has none.
+
+    The conv pads (kernel - 1) // 2 on both sides, so an even kernel loses one sample per block
+    (T - 1 for kernel 4) rather than paying for an asymmetric pad copy.
+    """
     return nn.Sequential(
-        nn.ConstantPad1d((left, cfg.pool_kernel - 1 - left), 0.0),
-        nn.Conv1d(c_in, c_out, cfg.pool_kernel, bias=False),
+        nn.Conv1d(c_in, c_out, cfg.pool_kernel, padding=(cfg.pool_kernel - 1) // 2, bias=False),
         nn.BatchNorm1d(c_out),
         nn.ReLU(),
         BlurPool(c_out, cfg.pool_factor, cfg.blur_taps),
