@@ -183,5 +183,145 @@ def shards_check(path: Annotated[Path, typer.Argument(help="A shard directory (o
         raise typer.Exit(1)
 
 
+_MODEL_HELP = "Checkpoint from `sesqa train` (default: the packaged model, once one ships; until then required)."
+
+
+@app.command()
+def score(
+    paths: Annotated[list[Path], typer.Argument(help="Audio files (any format soundfile or ffmpeg reads), directories (searched recursively) or list files (.txt/.lst/.list, one path per line).", show_default=False)],
+    model: Annotated[Optional[str], typer.Option(help=_MODEL_HELP)] = None,
+    hop: Annotated[float, typer.Option(help="Seconds between the starts of consecutive 1 s frames.")] = 0.5,
+    batch_size: Annotated[int, typer.Option(help="Frames per model call.", min=1)] = 32,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    channel: Annotated[Optional[int], typer.Option(help="Score this channel (0-based) instead of the mix-down of all channels.", min=0)] = None,
+    csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write a row per file: path, score, duration_s, clean_probability, top_degradation, top_probability, error, warnings.")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write per-file results with frame scores and degradation guesses.")] = None,
+    embeddings: Annotated[Optional[Path], typer.Option(help="Folder for one <stem>.npy of latents (frames x latent_dim) per file.")] = None,
+    precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, table or summary; errors still go to stderr.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Score speech quality (1-5) of audio files: mean over the speech frames of 1 s frames.
+
+    Exit status: 0 when at least one file was scored, 1 when every file failed, 2 for bad options.
+    """
+    from .scoring.output import format_table, is_error, score_paths
+    from .scoring.scorer import open_scorer
+
+    _setup_logging(verbose)
+    try:
+        scorer = open_scorer(model, device=device, batch_size=batch_size, hop_s=hop, precision=precision)
+    except (ValueError, FileNotFoundError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        report = score_paths(scorer, paths, channel=channel, csv_path=csv_out, json_path=json_out, embeddings_dir=embeddings, progress=not quiet)
+    except OSError as e:  # an output that cannot be written; audio errors are per file
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    if quiet:
+        for item in report.items:
+            if is_error(item):
+                typer.echo(f"error: {item.error}", err=True)
+    else:
+        typer.echo(format_table(report.items))
+        typer.echo(report.summary(), err=True)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def compare(
+    ref: Annotated[Path, typer.Argument(help="The reference (clean) recording.", show_default=False)],
+    deg: Annotated[Path, typer.Argument(help="The degraded recording of the same content, starting at the same time.", show_default=False)],
+    model: Annotated[Optional[str], typer.Option(help=_MODEL_HELP)] = None,
+    hop: Annotated[float, typer.Option(help="Seconds between the starts of consecutive 1 s frames.")] = 0.5,
+    batch_size: Annotated[int, typer.Option(help="Frame pairs per model call.", min=1)] = 32,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    channel: Annotated[Optional[int], typer.Option(help="Compare this channel (0-based) of both files instead of their mix-downs.", min=0)] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the comparison, with per-frame figures, as JSON.")] = None,
+    precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Reference-based mode: DEG against REF (scores, their difference, JND probability, estimated PESQ/STOI/...).
+
+    Exit status: 0 on success, 1 when a file cannot be read, 2 for bad options.
+    """
+    from .audio import AudioError
+    from .scoring.compare import compare as run_compare, format_compare
+    from .scoring.output import write_json
+    from .scoring.scorer import open_scorer
+
+    _setup_logging(verbose)
+    try:
+        scorer = open_scorer(model, device=device, batch_size=batch_size, hop_s=hop, precision=precision)
+    except (ValueError, FileNotFoundError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        result = run_compare(scorer, ref, deg, channel=channel)
+    except AudioError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(format_compare(result))
+    if json_out is not None:
+        try:
+            write_json(json_out, result.to_json())
+        except OSError as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from None
+
+
+@app.command()
+def evaluate(
+    pred: Annotated[Optional[Path], typer.Option(help="Predictions CSV (from `sesqa score`, NISQA, DNSMOS, a VoiceMOS answer file): path plus score column.")] = None,
+    pred_column: Annotated[Optional[str], typer.Option(help="Score column of --pred when it is not found by name (e.g. P808_MOS).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Checkpoint that scores the audio on the fly (or 'default'); needed for --shards. Used when --pred is absent.")] = None,
+    labels: Annotated[Optional[Path], typer.Option(help="MOS labels: path,mos[,system] CSV, a NISQA corpus CSV or a BVCC list.")] = None,
+    pairs: Annotated[Optional[Path], typer.Option(help="Ordered pairs CSV better,worse (R_RANK).")] = None,
+    shards: Annotated[Optional[Path], typer.Option(help="Generated shards directory: R_RANK and L_CONS on its quadruples (needs a model). With --kfold: generated training data.")] = None,
+    split: Annotated[str, typer.Option(help="Shard split to evaluate: test, valid or train.")] = "test",
+    max_quadruples: Annotated[Optional[int], typer.Option(help="Evaluate at most this many quadruples (default: all).", min=1)] = None,
+    strengths: Annotated[Optional[Path], typer.Option(help="CSV path,type,strength of degraded files for the score-vs-strength figure (type 'clean' for references).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the report as JSON (and per-file scores beside it, <stem>.<predictor>.csv).")] = None,
+    boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % intervals (0: none).", min=0)] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap (and of the k-fold split and training).")] = 0,
+    plot: Annotated[Optional[Path], typer.Option(help="Folder for PNG figures: scatter-*, strength-*, time-* (needs the plots extra: matplotlib).")] = None,
+    peer: Annotated[Optional[str], typer.Option(help="Also score the same files with a peer model and report it beside: dnsmos (needs the peer extra: speechmos).")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[str, typer.Option(help="Scoring precision: fp32 or bf16 (autocast).")] = "fp32",
+    batch_size: Annotated[int, typer.Option(help="Frames per model call when scoring files.", min=1)] = 32,
+    kfold: Annotated[Optional[int], typer.Option(help="K-fold cross-validation on --labels: train on K-1 folds, score the held-out one, pool (split by system).", min=2)] = None,
+    runs: Annotated[Optional[Path], typer.Option(help="--kfold: folder for the fold-k/ training runs (default: --out without its suffix).")] = None,
+    init: Annotated[Optional[str], typer.Option(help="--kfold: start each fold from this checkpoint ('default': the packaged model).")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="--kfold: training steps per fold (default: 5 epochs).", min=1)] = None,
+    model_size: Annotated[str, typer.Option(help="--kfold: encoder size without --init: paper, small, tiny.")] = "paper",
+    train_batch_size: Annotated[int, typer.Option(help="--kfold: training batch size.", min=1)] = 16,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Evaluate predictions (or a model) against MOS labels, ordered pairs and/or generated quadruples.
+
+    Prints L_MOS, MSE, LCC, SRCC, KTAU (utterance and system level), R_RANK, L_CONS and E_TOTAL with
+    bootstrap 95 % intervals. Exit status: 0 on success, 2 for bad options or unusable input.
+    """
+    from .scoring.evaluate_run import EvaluateConfig, format_run, progress_wanted, run_evaluate
+    from .scoring.peers import PeerUnavailable
+    from .scoring.plots import PlotsUnavailable
+
+    _setup_logging(verbose)
+    try:
+        config = EvaluateConfig(
+            pred=pred, pred_column=pred_column, model=model, labels=labels, pairs=pairs,
+            shards=shards if kfold is None else None, train_shards=shards if kfold is not None else None,
+            split=split, max_quadruples=max_quadruples, strengths=strengths, out=out, n_boot=boot, seed=seed,
+            plot=plot, peer=peer, device=device, precision=precision, batch_size=batch_size, kfold=kfold, runs=runs,
+            init=init, steps=steps, model_size=model_size, train_batch_size=train_batch_size, progress=progress_wanted(),
+        )
+        run = run_evaluate(config)
+    except (ValueError, OSError, PeerUnavailable, PlotsUnavailable) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(format_run(run))
+
+
 if __name__ == "__main__":
     app()

@@ -269,12 +269,14 @@ def test_all_zero_is_flagged_not_an_error(tmp_path: Path) -> None:
 
 _RSS_SCRIPT = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, sys, time
     import av, numpy, soundfile, soxr
     from sesqa.scoring.windows import iter_frames, open_stream
 
     def peak_mb():
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        # VmHWM, not ru_maxrss: a child started from a large parent inherits the parent's ru_maxrss
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 
     path = sys.argv[1]
     base = peak_mb()

@@ -27,7 +27,7 @@ FORMAT = "sesqa.checkpoint/1"
 
 _WEIGHT_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 # What torch.load raises on files that are not (intact) torch files, or hold forbidden objects.
-_LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, ValueError, TypeError)
+_LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, ValueError, TypeError, IndexError)
 
 
 @dataclass(frozen=True, eq=False)

@@ -4,29 +4,62 @@ A file is cut into 1 s frames with a hop (0.5 s by default), frames are scored i
 the file's score is the mean over its speech frames: frames whose RMS is above -60 dBFS and
 within 30 dB of the file's loudest frame. The model was trained on active speech only, so pauses
 would otherwise pull a file's score towards whatever the model makes of silence. A file with no
-such frame (all quiet) is scored over all frames, with a warning.
+such frame (all quiet) is scored over all frames, with a warning; an all-zero file is scored too,
+with a warning that its score is meaningless. Errors (unreadable, too short, NaN samples) raise
+AudioError naming the file, and a file failing half-way gives no partial result.
+
+Besides the score, each frame gets the degradation-type probabilities (sigmoid of the "dt" head,
+per-type as trained) and strengths (sigmoid of "ds"); the file's are the means over its speech
+frames, strengths weighted by the type's probability. `precision="bf16"` runs the model under
+autocast (faster on recent GPUs and on CPUs with bf16 support; frame scores then move by up to ~1e-2).
+`Scorer.compare` is the reference-based mode (paper appendix A, `sesqa.scoring.compare`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from ..audio import SAMPLE_RATE, AudioError, resample
+from ..audio import AudioError, resample
 from ..model import SesqaModel, load_checkpoint
-from .windows import ArrayStream, batched, iter_frames
+from .windows import ArrayStream, FrameIterator, batched, iter_frames
+
+if TYPE_CHECKING:
+    from .compare import CompareResult
 
 log = logging.getLogger(__name__)
 
 SPEECH_FLOOR_DBFS = -60.0
 SPEECH_RANGE_DB = 30.0
 TOP_DEGRADATIONS = 3
+SCORE_DECIMALS = 6
+"""Decimals of scores in JSON/CSV output: enough that a written score matches the API's to 1e-6."""
+
+
+def _finite(value: float, decimals: int) -> float | None:
+    """A rounded float for JSON; None for NaN/inf, which JSON cannot hold."""
+    return round(float(value), decimals) if math.isfinite(value) else None
+
+
+def resolve_device(device: str) -> torch.device:
+    """"auto" -> cuda when available, else cpu; ValueError for cuda without a GPU or an unknown name."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as e:
+        raise ValueError(f"unknown device {device!r}: use auto, cpu or cuda ({e})") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but CUDA is not available here: use --device cpu")
+    return dev
 
 
 @dataclass(frozen=True)
@@ -38,9 +71,12 @@ class DegradationGuess:
     strength: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ScoreResult:
-    """Quality of one recording: overall, per frame, and what degrades it."""
+    """Quality of one recording: overall, per frame, and what degrades it.
+
+    eq=False: the per-frame arrays make field-wise equality ambiguous; compare fields instead.
+    """
 
     source: str
     score: float
@@ -57,19 +93,30 @@ class ScoreResult:
     embeddings: np.ndarray | None = None
     """(frames, latent_dim) latents, when asked for."""
 
+    @property
+    def top_degradation(self) -> DegradationGuess | None:
+        """The most probable degradation type (never "clean"), if the model knows any."""
+        return self.degradations[0] if self.degradations else None
+
     def to_json(self, frames: bool = True) -> dict:
+        """A JSON-ready dict: overall figures, top degradations, warnings and (optionally) frames."""
         out = {
             "path": self.source,
-            "score": round(self.score, 4),
+            "score": _finite(self.score, SCORE_DECIMALS),
             "duration_s": round(self.duration_s, 3),
-            "clean_probability": round(self.clean_probability, 4),
-            "degradations": [{"type": d.name, "probability": round(d.probability, 4), "strength": round(d.strength, 4)} for d in self.degradations],
+            "n_frames": int(self.frame_scores.size),
+            "n_speech_frames": int(self.speech_frames.sum()),
+            "clean_probability": _finite(self.clean_probability, 4),
+            "degradations": [
+                {"type": d.name, "probability": _finite(d.probability, 4), "strength": _finite(d.strength, 4)}
+                for d in self.degradations
+            ],
             "warnings": list(self.warnings),
         }
         if frames:
             out["frames"] = [
-                {"start_s": round(float(t), 3), "score": round(float(s), 4), "speech": bool(v)}
-                for t, s, v in zip(self.frame_starts_s, self.frame_scores, self.speech_frames)
+                {"start_s": round(float(t), 3), "score": _finite(float(s), SCORE_DECIMALS), "speech": bool(v)}
+                for t, s, v in zip(self.frame_starts_s, self.frame_scores, self.speech_frames, strict=True)
             ]
         return out
 
@@ -81,6 +128,10 @@ class FileError:
     source: str
     error: str
 
+    def to_json(self) -> dict:
+        """{"path", "error"}, as in the JSON output of `sesqa score`."""
+        return {"path": self.source, "error": self.error}
+
 
 @dataclass
 class _Accumulator:
@@ -90,6 +141,11 @@ class _Accumulator:
     dt: list[np.ndarray] = field(default_factory=list)
     ds: list[np.ndarray] = field(default_factory=list)
     z: list[np.ndarray] = field(default_factory=list)
+
+
+def frame_rms_db(batch: np.ndarray) -> np.ndarray:
+    """RMS level of each frame of a (n, samples) batch, dBFS (float64, -200 for digital silence)."""
+    return 10 * np.log10(np.mean(batch.astype(np.float64) ** 2, axis=1) + 1e-20)
 
 
 def speech_mask(rms_db: np.ndarray) -> np.ndarray:
@@ -112,10 +168,11 @@ class Scorer:
         hop_s: float = 0.5,
         precision: str = "fp32",
     ):
+        dev = resolve_device(device)
         if model is None:
             from .default import default_checkpoint
 
-            loaded = load_checkpoint(default_checkpoint(), map_location=device)
+            loaded = load_checkpoint(default_checkpoint(), map_location=dev)
             model, metric_stats = loaded.model, loaded.metric_stats
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -124,7 +181,7 @@ class Scorer:
             raise ValueError(f"hop_s must be in (0, {frame_s:g}] s, got {hop_s}")
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be fp32 or bf16, got {precision!r}")
-        self.device = torch.device(device)
+        self.device = dev
         self.model = model.to(self.device).eval()
         self.metric_stats = metric_stats
         self.batch_size = batch_size
@@ -133,32 +190,49 @@ class Scorer:
         self.precision = precision
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, **kwargs) -> "Scorer":
+    def from_checkpoint(cls, path: str | Path, **kwargs) -> Scorer:
         """A Scorer for the model in a checkpoint file (the file alone rebuilds it)."""
-        loaded = load_checkpoint(path, map_location=kwargs.get("device", "cpu"))
+        kwargs["device"] = str(resolve_device(kwargs.get("device", "cpu")))
+        loaded = load_checkpoint(path, map_location=kwargs["device"])
         return cls(loaded.model, metric_stats=loaded.metric_stats, **kwargs)
 
     @property
     def sample_rate(self) -> int:
         return self.model.config.sample_rate
 
+    def __repr__(self) -> str:
+        cfg = self.model.config
+        return (
+            f"Scorer(latent_dim={cfg.latent_dim}, sample_rate={cfg.sample_rate}, device={self.device}, "
+            f"batch_size={self.batch_size}, hop_s={self.hop_s}, precision={self.precision})"
+        )
+
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.precision != "bf16":
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
 
-    def frames(self, audio: str | Path | np.ndarray, sr: int | None = None, channel: int | None = None):
+    def frames(self, audio: str | Path | np.ndarray, sr: int | None = None, channel: int | None = None) -> FrameIterator:
         """The frames of a file or an array (resampled to the model's rate)."""
         if isinstance(audio, (str, Path)):
             return iter_frames(audio, frame_s=self.frame_s, hop_s=self.hop_s, sr=self.sample_rate, channel=channel)
-        if sr is None:
-            raise ValueError("scoring an array needs its sample rate: score(x, sr=...)")
+        x = self.prepare_array(audio, sr, channel)
+        return iter_frames(ArrayStream(x, self.sample_rate), frame_s=self.frame_s, hop_s=self.hop_s, sr=self.sample_rate)
+
+    def prepare_array(self, audio: np.ndarray, sr: int | None, channel: int | None = None) -> np.ndarray:
+        """An in-memory signal (n,) or (n, channels) -> mono float32 at the model's rate; AudioError if unusable."""
+        if sr is None or sr <= 0:
+            raise ValueError(f"scoring an array needs its sample rate: score(x, sr=...), got sr={sr!r}")
         x = np.asarray(audio, dtype=np.float32)
         if x.ndim == 2:
+            if channel is not None and not 0 <= channel < x.shape[1]:
+                raise AudioError(f"array: channel {channel} out of range, the array has {x.shape[1]} channel(s)")
             x = x[:, channel] if channel is not None else x.mean(axis=1)
-        if x.ndim != 1 or not np.all(np.isfinite(x)):
-            raise AudioError("array: expected finite samples shaped (n,) or (n, channels)")
-        return iter_frames(ArrayStream(resample(x, sr, self.sample_rate), self.sample_rate), frame_s=self.frame_s, hop_s=self.hop_s, sr=self.sample_rate)
+        if x.ndim != 1:
+            raise AudioError(f"array: expected samples shaped (n,) or (n, channels), got {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise AudioError(f"array: NaN or infinite sample at {int(np.argmin(np.isfinite(x))) / sr:.3f} s")
+        return resample(x, sr, self.sample_rate)
 
     @torch.no_grad()
     def score(
@@ -168,22 +242,27 @@ class Scorer:
         channel: int | None = None,
         embeddings: bool = False,
     ) -> ScoreResult:
-        """Score one file or array; raises AudioError naming the file when it cannot be scored."""
+        """Score one file or array; raises AudioError naming the file when it cannot be scored.
+
+        Nothing partial comes out: an error found late in a file (a NaN after an hour) raises,
+        and the frames scored so far are dropped with it.
+        """
         source = str(audio) if isinstance(audio, (str, Path)) else "array"
         acc = _Accumulator()
-        frames = self.frames(audio, sr, channel)
-        for starts, batch in batched(frames, self.batch_size):
-            x = torch.from_numpy(batch).to(self.device)
-            with self._autocast():
-                z = self.model.encode(x)
-                acc.scores.append(self.model.score(z).float().cpu().numpy())
-                acc.dt.append(torch.sigmoid(self.model.head("dt", z).float()).cpu().numpy())
-                acc.ds.append(torch.sigmoid(self.model.head("ds", z).float()).cpu().numpy())
-            acc.starts.append(starts)
-            acc.rms_db.append(10 * np.log10(np.mean(batch.astype(np.float64) ** 2, axis=1) + 1e-20))
-            if embeddings:
-                acc.z.append(z.float().cpu().numpy())
-        return self._result(source, acc, getattr(frames, "stats", None), embeddings)
+        with self.frames(audio, sr, channel) as frames:
+            for starts, batch in batched(frames, self.batch_size):
+                x = torch.from_numpy(batch).to(self.device)
+                with self._autocast():
+                    z = self.model.encode(x)
+                    acc.scores.append(self.model.score(z).float().cpu().numpy())
+                    acc.dt.append(torch.sigmoid(self.model.head("dt", z).float()).cpu().numpy())
+                    acc.ds.append(torch.sigmoid(self.model.head("ds", z).float()).cpu().numpy())
+                acc.starts.append(starts)
+                acc.rms_db.append(frame_rms_db(batch))
+                if embeddings:
+                    acc.z.append(z.float().cpu().numpy())
+            stats = frames.stats
+        return self._result(source, acc, stats, embeddings)
 
     def _result(self, source: str, acc: _Accumulator, stats, embeddings: bool) -> ScoreResult:
         warnings: list[str] = []
@@ -219,4 +298,32 @@ class Scorer:
             try:
                 yield self.score(path, channel=channel, embeddings=embeddings)
             except AudioError as e:
+                log.debug("%s", e)
                 yield FileError(str(path), str(e))
+
+    def compare(
+        self,
+        ref: str | Path | np.ndarray,
+        deg: str | Path | np.ndarray,
+        sr: int | None = None,
+        channel: int | None = None,
+    ) -> CompareResult:
+        """Reference-based comparison of DEG against REF (paper appendix A); see `sesqa.scoring.compare`."""
+        from .compare import compare
+
+        return compare(self, ref, deg, sr=sr, channel=channel)
+
+
+def open_scorer(model: str | Path | None = None, **kwargs) -> Scorer:
+    """A Scorer for a checkpoint path, or for the packaged default model when `model` is None or "default".
+
+    FileNotFoundError says what to pass when no default model ships with this install;
+    ValueError names the checkpoint when it is not a sesqa checkpoint, or an option is out of range.
+    """
+    from .default import resolve_model
+
+    path = resolve_model(model)
+    try:
+        return Scorer.from_checkpoint(path, **kwargs)
+    except IndexError as e:  # torch.load on some non-checkpoints (a WAV: "RIFF"), not caught by load_checkpoint
+        raise ValueError(f"{str(path)!r} is not a readable sesqa checkpoint ({type(e).__name__}: {e})") from e

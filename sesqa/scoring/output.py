@@ -1,0 +1,296 @@
+"""What `sesqa score` writes: a terminal table, CSV, JSON and embeddings, and the batch loop behind them.
+
+Files are written atomically: rows go to a temporary file next to the target as each audio file
+is scored (memory stays flat over thousands of files), and the temporary file replaces the target
+only when the batch is done, so an interrupted run never leaves a truncated CSV or JSON behind.
+Embeddings (.npy) are written as each file finishes, and only for files scored to the end: a file
+that fails half-way (a NaN found after an hour) leaves nothing but its error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Self
+
+import numpy as np
+
+from .windows import find_audio
+
+if TYPE_CHECKING:
+    from .scorer import FileError, Scorer, ScoreResult
+
+    Item = ScoreResult | FileError
+
+log = logging.getLogger(__name__)
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "path", "score", "duration_s", "clean_probability", "top_degradation", "top_probability", "error", "warnings",
+)  # fmt: skip
+"""Columns of `sesqa score --csv`; a failed file has only path and error filled."""
+
+
+class AtomicWriter:
+    """A text file written under a temporary name in the target's folder and renamed over it on `commit`.
+
+    Opening fails at once (OSError naming the target) when the folder is missing or not writable,
+    before any audio is scored. `discard` (or leaving a `with` block on an exception) removes it.
+    """
+
+    def __init__(self, path: str | Path, newline: str | None = None) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise IsADirectoryError(f"{self.path}: is a directory, expected a file name")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        except OSError as e:
+            raise OSError(f"{self.path}: cannot write here ({e.strerror or e})") from e
+        self.tmp = Path(tmp)
+        self.file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline=newline)
+
+    def commit(self) -> None:
+        """Flush, then atomically replace the target with what was written."""
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.chmod(self.tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        """Drop what was written; the target is left as it was."""
+        if not self.file.closed:
+            self.file.close()
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Write `data` as indented JSON to `path`, atomically."""
+    with AtomicWriter(path) as w:
+        json.dump(data, w.file, indent=2, allow_nan=False)
+        w.file.write("\n")
+
+
+def is_error(item: Item) -> bool:
+    """Whether a batch item is a FileError (the file could not be scored)."""
+    from .scorer import FileError
+
+    return isinstance(item, FileError)
+
+
+def csv_row(item: Item) -> dict[str, str]:
+    """One CSV row: the figures of a scored file, or its path and error."""
+    if is_error(item):
+        return {**dict.fromkeys(CSV_COLUMNS, ""), "path": item.source, "error": item.error}
+    top = item.top_degradation
+    return {
+        "path": item.source,
+        "score": f"{item.score:.6f}",
+        "duration_s": f"{item.duration_s:.3f}",
+        "clean_probability": f"{item.clean_probability:.4f}",
+        "top_degradation": top.name if top else "",
+        "top_probability": f"{top.probability:.4f}" if top else "",
+        "error": "",
+        "warnings": "; ".join(item.warnings),
+    }
+
+
+def json_item(item: Item, embeddings: Path | None = None) -> dict[str, Any]:
+    """One element of the JSON list: the full result with frames, or {"path", "error"}."""
+    out = item.to_json()
+    if embeddings is not None:
+        out["embeddings"] = str(embeddings)
+    return out
+
+
+class EmbeddingWriter:
+    """One `<stem>.npy` per file in a folder; a stem seen before in this run gets `-1`, `-2`, ... appended."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OSError(f"{self.directory}: cannot create the embeddings folder ({e.strerror or e})") from e
+        self._taken: set[str] = set()
+
+    def name_for(self, source: str) -> Path:
+        """A file name for `source`'s embeddings that no other file of this run has (case-insensitively)."""
+        stem = re.sub(r"[^\w.+-]", "_", Path(source).stem) or "audio"
+        name, k = stem, 0
+        while name.lower() in self._taken:
+            k += 1
+            name = f"{stem}-{k}"
+        self._taken.add(name.lower())
+        return self.directory / f"{name}.npy"
+
+    def write(self, source: str, z: np.ndarray) -> Path:
+        """Save (frames, latent_dim) float32 latents atomically; returns the path written."""
+        path = self.name_for(source)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
+        done = False
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, np.asarray(z, dtype=np.float32))
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+            done = True
+        finally:
+            if not done:
+                Path(tmp).unlink(missing_ok=True)
+        return path
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """What `score_paths` did: every item in output order, and where embeddings went."""
+
+    items: tuple[Item, ...]
+    embeddings: dict[str, str]
+    """source path -> .npy written."""
+
+    @property
+    def n_scored(self) -> int:
+        return sum(not is_error(i) for i in self.items)
+
+    @property
+    def n_failed(self) -> int:
+        return len(self.items) - self.n_scored
+
+    @property
+    def exit_code(self) -> int:
+        """0 when at least one file was scored, 1 when every one failed (or none was found)."""
+        return 0 if self.n_scored else 1
+
+    def summary(self) -> str:
+        warned = sum(bool(getattr(i, "warnings", ())) for i in self.items)
+        parts = [f"{self.n_scored} file(s) scored", f"{self.n_failed} failed"]
+        if warned:
+            parts.append(f"{warned} with warnings")
+        return ", ".join(parts)
+
+
+def score_paths(
+    scorer: Scorer,
+    paths: Iterable[str | Path],
+    *,
+    channel: int | None = None,
+    csv_path: str | Path | None = None,
+    json_path: str | Path | None = None,
+    embeddings_dir: str | Path | None = None,
+    progress: bool = True,
+) -> BatchReport:
+    """Expand `paths` (find_audio), score every file, write the outputs asked for; errors stay per file.
+
+    Paths that do not exist (or directories without audio) become errors like unreadable files.
+    Output locations are checked before scoring starts: OSError naming the output if one cannot
+    be written. `progress` shows a bar on stderr when there is more than one file.
+    """
+    from .scorer import FileError
+
+    files, problems = find_audio(paths)
+    items: list[Item] = [FileError(p, f"{p}: {reason}") for p, reason in problems]
+    embeddings: dict[str, str] = {}
+    writers: list[AtomicWriter] = []
+    done = False
+    try:
+        csv_w = json_w = None
+        if csv_path is not None:
+            csv_w = AtomicWriter(csv_path, newline="")
+            writers.append(csv_w)
+        if json_path is not None:
+            json_w = AtomicWriter(json_path)
+            writers.append(json_w)
+        emb = EmbeddingWriter(embeddings_dir) if embeddings_dir is not None else None
+        rows = csv.DictWriter(csv_w.file, fieldnames=CSV_COLUMNS) if csv_w else None
+        if rows:
+            rows.writeheader()
+        first = True
+
+        def emit(item: Item, emb_path: Path | None) -> None:
+            nonlocal first
+            if rows:
+                rows.writerow(csv_row(item))
+            if json_w:
+                json_w.file.write(("[\n" if first else ",\n") + json.dumps(json_item(item, emb_path), allow_nan=False))
+            first = False
+
+        for item in items:
+            emit(item, None)
+        for item in _iterate(scorer, files, channel, emb is not None, progress):
+            emb_path = None
+            if emb is not None and getattr(item, "embeddings", None) is not None:
+                emb_path = emb.write(item.source, item.embeddings)
+                embeddings[item.source] = str(emb_path)
+                item = _without_embeddings(item)  # the batch keeps figures, not latents
+            emit(item, emb_path)
+            items.append(item)
+        if json_w:
+            json_w.file.write("[]\n" if first else "\n]\n")
+        for w in writers:
+            w.commit()
+        done = True
+    finally:
+        if not done:  # an interrupted batch (Ctrl-C, a full disk) leaves the targets untouched
+            for w in writers:
+                w.discard()
+    return BatchReport(tuple(items), embeddings)
+
+
+def _iterate(scorer: Scorer, files: Sequence[Path], channel: int | None, embeddings: bool, progress: bool) -> Iterable[Item]:
+    """scorer.score_files under a tqdm bar (stderr, one tick per file) when asked and worth it."""
+    results = scorer.score_files(files, channel=channel, embeddings=embeddings)
+    if not progress or len(files) <= 1:
+        yield from results
+        return
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with logging_redirect_tqdm(), tqdm(total=len(files), unit="file", file=sys.stderr, dynamic_ncols=True) as bar:
+        for item in results:
+            bar.update(1)
+            yield item
+
+
+def _without_embeddings(item: ScoreResult) -> ScoreResult:
+    from dataclasses import replace
+
+    return replace(item, embeddings=None)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else "..." + text[-(width - 3) :]
+
+
+def format_table(items: Sequence[Item], path_width: int = 48) -> str:
+    """The terminal table: path, score, duration, top degradation, and warnings or the error."""
+    width = min(path_width, max([4] + [len(i.source) for i in items]))
+    out = io.StringIO()
+    out.write(f"{'path':<{width}}  {'score':>5}  {'dur_s':>8}  {'top degradation':<24}  notes\n")
+    for item in items:
+        path = _clip(item.source, width)
+        if is_error(item):
+            out.write(f"{path:<{width}}  {'-':>5}  {'-':>8}  {'-':<24}  error: {item.error}\n")
+            continue
+        top = item.top_degradation
+        guess = f"{top.name} ({top.probability:.2f})" if top else "-"
+        notes = "; ".join(f"warning: {w}" for w in item.warnings)
+        out.write(f"{path:<{width}}  {item.score:>5.2f}  {item.duration_s:>8.2f}  {guess:<24}  {notes}".rstrip() + "\n")
+    return out.getvalue().rstrip("\n")
