@@ -95,6 +95,17 @@ def generate(
     typer.echo(format_summary(summary, verbose))
 
 
+def _scorer_or_exit(model: Optional[str], **options):
+    """The Scorer for --model (None: the packaged default), or exit 2 naming the problem."""
+    from .scoring.scorer import open_scorer
+
+    try:
+        return open_scorer(model, **options)
+    except (ValueError, FileNotFoundError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _parse_without(text: str) -> tuple[str, ...]:
     return tuple(n.strip().lower().removeprefix("l_") for n in text.split(",") if n.strip())
 
@@ -206,14 +217,9 @@ def score(
     Exit status: 0 when at least one file was scored, 1 when every file failed, 2 for bad options.
     """
     from .scoring.output import format_table, is_error, score_paths
-    from .scoring.scorer import open_scorer
 
     _setup_logging(verbose)
-    try:
-        scorer = open_scorer(model, device=device, batch_size=batch_size, hop_s=hop, precision=precision)
-    except (ValueError, FileNotFoundError) as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
+    scorer = _scorer_or_exit(model, device=device, batch_size=batch_size, hop_s=hop, precision=precision)
     try:
         report = score_paths(scorer, paths, channel=channel, csv_path=csv_out, json_path=json_out, embeddings_dir=embeddings, progress=not quiet)
     except OSError as e:  # an output that cannot be written; audio errors are per file
@@ -249,14 +255,9 @@ def compare(
     from .audio import AudioError
     from .scoring.compare import compare as run_compare, format_compare
     from .scoring.output import write_json
-    from .scoring.scorer import open_scorer
 
     _setup_logging(verbose)
-    try:
-        scorer = open_scorer(model, device=device, batch_size=batch_size, hop_s=hop, precision=precision)
-    except (ValueError, FileNotFoundError) as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
+    scorer = _scorer_or_exit(model, device=device, batch_size=batch_size, hop_s=hop, precision=precision)
     try:
         result = run_compare(scorer, ref, deg, channel=channel)
     except AudioError as e:

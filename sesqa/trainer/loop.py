@@ -6,14 +6,12 @@ import contextlib
 import json
 import logging
 import math
-import os
 import random
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
