@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..criteria import quadruple_consistency, wrong_order
+from ..audio import AudioError
 from ..generator.metrics import RunningStats
 from ..model import SesqaModel
+from ..scoring.evaluation import e_total, l_cons_quadruples, r_rank_quadruples
+from ..scoring.scorer import Scorer
 from .config import TrainConfig
 from .labelled import MosItem
 from .quadruples import QuadrupleStream
@@ -32,29 +34,13 @@ def quadruple_scores(model: SesqaModel, batches, device: torch.device, autocast:
     return np.concatenate(out) if out else np.zeros((0, 4), np.float32)
 
 
-def quadruple_figures(scores: np.ndarray) -> dict[str, float]:
-    """R_RANK over the pairs (ik, jk) and (il, jl), and mean L_CONS, from (Q, 4) frame scores."""
-    ik, il, jk, jl = scores.T
-    r_rank = float(np.mean(np.concatenate([wrong_order(ik, jk), wrong_order(il, jl)])))
-    l_cons = float(np.mean(quadruple_consistency(ik, il, jk, jl)))
-    return {"r_rank": r_rank, "l_cons": l_cons}
-
-
-@torch.no_grad()
-def file_scores(model: SesqaModel, paths: Sequence[Path], device: torch.device, autocast, batch_size: int = 32) -> np.ndarray:
-    """Mean frame score of each file (1 s frames, 0.5 s hop); NaN where a file cannot be read."""
-    from ..audio import AudioError
-    from ..scoring.windows import batched, iter_frames
-
-    model.eval()
+def file_scores(model: SesqaModel, paths: Sequence[Path], device: torch.device, bf16: bool) -> np.ndarray:
+    """Each file's score as `sesqa score` gives it; NaN (with a warning) where a file cannot be read."""
+    scorer = Scorer(model, device=str(device), precision="bf16" if bf16 else "fp32")
     out = np.full(len(paths), np.nan)
     for n, path in enumerate(paths):
         try:
-            scores = []
-            for _, frames in batched(iter_frames(path, frame_s=model.config.frame_samples / model.config.sample_rate, sr=model.config.sample_rate), batch_size):
-                with autocast():
-                    scores.append(model(torch.from_numpy(frames).to(device)).float().cpu().numpy())
-            out[n] = float(np.mean(np.concatenate(scores)))
+            out[n] = scorer.score(path).score
         except AudioError as e:
             log.warning("validation skips %s", e)
     return out
@@ -69,6 +55,7 @@ def validate(
     valid_mos: Sequence[MosItem] | None,
     device: torch.device,
     autocast: Callable[[], contextlib.AbstractContextManager],
+    bf16: bool = False,
 ) -> dict[str, float]:
     """The paper's validation figures that this run's data allows; E_TOTAL when all three exist."""
     values: dict[str, float] = {}
@@ -77,15 +64,17 @@ def validate(
     if shards and stats is not None:
         stream = QuadrupleStream(shards, vocab, metric_names, stats, batch_size=32, seed=0, shuffle_buffer=0, augment=None, epoch=0, rank=0, world_size=1)
         n_batches = -(-config.valid_max_quadruples // 32)
-        values.update(quadruple_figures(quadruple_scores(model, itertools.islice(stream, n_batches), device, autocast)[: config.valid_max_quadruples]))
+        scores = quadruple_scores(model, itertools.islice(stream, n_batches), device, autocast)[: config.valid_max_quadruples]
+        values["r_rank"] = r_rank_quadruples(*scores.T)
+        values["l_cons"] = l_cons_quadruples(*scores.T)
     if valid_mos:
-        predicted = file_scores(model, [item.path for item in valid_mos], device, autocast)
+        predicted = file_scores(model, [item.path for item in valid_mos], device, bf16)
         truth = np.array([item.mos for item in valid_mos])
         ok = np.isfinite(predicted)
         if ok.any():
             values["l_mos"] = float(np.mean(np.abs(predicted[ok] - truth[ok])))
     if {"l_mos", "r_rank", "l_cons"} <= set(values):
-        values["e_total"] = 0.5 * values["l_mos"] + values["r_rank"] + values["l_cons"]
+        values["e_total"] = e_total(values["l_mos"], values["r_rank"], values["l_cons"])
     elif {"r_rank", "l_cons"} <= set(values):
         values["e_gen"] = values["r_rank"] + values["l_cons"]
     return values
