@@ -377,3 +377,32 @@ def test_load_refuses_mismatched_state_dict(tmp_path):
     torch.save(data, path)
     with pytest.raises(ValueError, match="res_blocks"):
         load_checkpoint(path)
+
+
+def test_fused_batchnorm_model_gives_the_same_outputs_and_leaves_the_original_alone():
+    from sesqa.model.fuse import fuse_batchnorm
+
+    model = warmed_up(tiny_config())
+    with torch.no_grad():  # affine BN parameters away from their (1, 0) start
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm1d):
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.3, 0.3)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    fused = fuse_batchnorm(model)
+
+    def count_bn(m: torch.nn.Module) -> int:
+        return sum(isinstance(x, torch.nn.BatchNorm1d) for x in m.modules())
+
+    # Only the pre-activation BN of each residual block and the one opening the MLP stay.
+    assert count_bn(fused) == model.config.res_blocks + 1 < count_bn(model)
+    x = frames(5, model.config.frame_samples, seed=7)
+    with torch.no_grad():
+        z, zf = model.encode(x), fused.encode(x)
+        torch.testing.assert_close(zf, z, rtol=1e-5, atol=1e-5)
+        for name in model.heads:
+            other = z.flip(0) if model.heads[name].spec.pair_input else None
+            other_f = zf.flip(0) if other is not None else None
+            torch.testing.assert_close(fused.head(name, zf, other_f), model.head(name, z, other), rtol=1e-4, atol=1e-4)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert count_bn(model) > count_bn(fused)

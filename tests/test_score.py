@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from sesqa.cli import app
 from sesqa.model import ModelConfig, SesqaModel, save_checkpoint
-from sesqa.scoring.compare import compare, score_head_bias
+from sesqa.scoring.compare import compare
 from sesqa.scoring.output import CSV_COLUMNS, EmbeddingWriter
 from sesqa.scoring.scorer import FileError, Scorer, ScoreResult
 
@@ -415,7 +415,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
 def test_compare_identical_inputs(tmp_path: Path, scorer: Scorer) -> None:
     a = _wav(tmp_path / "a.wav", 0.5 * speech_like(2.7, seed=11))
     copy = _wav(tmp_path / "copy.flac", sf.read(str(a), dtype="float32")[0], subtype="PCM_24")
-    assert score_head_bias(scorer.model) == pytest.approx(BETA)
+    assert scorer.model.score_bias == pytest.approx(BETA)
     r = compare(scorer, a, copy)
     identical = 1 + 4 / (1 + math.exp(-BETA))
     assert r.identical_score == pytest.approx(identical)

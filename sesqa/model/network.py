@@ -32,6 +32,19 @@ class SesqaModel(nn.Module):
         """Per-channel gate parameters a (before the sigmoid) of each residual block."""
         return self.encoder.gates()
 
+    @property
+    def score_bias(self) -> float:
+        """beta: the shift of the score head's final BatchNorm (0 without affine parameters).
+
+        Appendix A's reference-based score reads it; `fuse_batchnorm` folds that BN away, so
+        read it from the unfused model.
+        """
+        last = self.heads["score"].net[-1]
+        if not isinstance(last, nn.BatchNorm1d):
+            # a ValueError: the model's structure is wrong, not the type of an argument
+            raise ValueError(f"the score head ends in {type(last).__name__}, not BatchNorm1d: appendix A's bias is undefined")  # noqa: TRY004
+        return float(last.bias.detach().float().item()) if last.bias is not None else 0.0
+
     def encode(self, frames: torch.Tensor) -> torch.Tensor:
         """Frames (..., T) -> latents (..., latent_dim), all leading dimensions in one encoder pass."""
         if frames.dim() < 1:

@@ -147,15 +147,6 @@ class CompareResult:
         return out
 
 
-def score_head_bias(model: SesqaModel) -> float:
-    """beta: the bias of the score head's final BatchNorm (0 for a BN without affine parameters)."""
-    last = model.heads["score"].net[-1]
-    if not isinstance(last, torch.nn.BatchNorm1d):
-        # a ValueError: the model's structure is wrong, not the type of an argument
-        raise ValueError(f"the score head ends in {type(last).__name__}, not BatchNorm1d: appendix A's bias is undefined")  # noqa: TRY004
-    return float(last.bias.detach().float().item()) if last.bias is not None else 0.0
-
-
 @dataclass(frozen=True, eq=False)
 class MetricMap:
     """Which outputs of the "mr" head can be read as measures, and how to denormalise them."""
@@ -277,7 +268,7 @@ class _Frames:
         return np.concatenate(getattr(self, name))
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def compare(
     scorer: Scorer,
     ref: str | Path | np.ndarray,
@@ -289,7 +280,7 @@ def compare(
 
     Raises AudioError naming the file when either cannot be read or is too short.
     """
-    model = scorer.model
+    model = scorer.inference_model
     a, b = _Input(scorer, ref, sr, channel, "REF"), _Input(scorer, deg, sr, channel, "DEG")
     rate = scorer.sample_rate
     warnings: list[str] = []
@@ -304,7 +295,7 @@ def compare(
         raise AudioError(f"{short.name}: no audio samples")
     if n < math.ceil((MIN_DURATION_S - MIN_SLACK_S) * rate - 1e-9):  # blame the short file, not both
         raise AudioError(f"{short.name}: {n / rate:.2f} s is shorter than the {MIN_DURATION_S:g} s minimum")
-    beta = score_head_bias(model)
+    beta = scorer.model.score_bias
     mr = metric_map(model, scorer.metric_stats)
     acc = _Frames()
     with a.frames(n) as fa, b.frames(n) as fb:

@@ -347,7 +347,7 @@ def score_shards(scorer: Scorer, directory: Path, split: str = "test", max_quadr
     shards = sorted(Path(directory).glob(f"{split}-*.tar"))
     if not shards:
         raise ValueError(f"{directory}: no {split}-*.tar shards (generate them with `sesqa generate --out {directory}`, or pick --split)")
-    model, device = scorer.model, scorer.device
+    model, device = scorer.inference_model, scorer.device
     autocast = (
         (lambda: torch.autocast(device_type=device.type, dtype=torch.bfloat16))
         if scorer.precision == "bf16"
