@@ -272,6 +272,70 @@ def compare(
             raise typer.Exit(2) from None
 
 
+def _parse_floats(text: str, option: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise typer.BadParameter(f"expected comma-separated numbers, got {text!r}", param_hint=option) from None
+
+
+@app.command()
+def sweep(
+    clips: Annotated[list[Path], typer.Argument(help="Clean recordings (files, directories or list files) to degrade.", show_default=False)],
+    model: Annotated[Optional[str], typer.Option(help=_MODEL_HELP)] = None,
+    types: Annotated[str, typer.Option(help="Comma-separated degradation types (`sesqa degradations`); default all 37.")] = "",
+    strengths: Annotated[str, typer.Option(help="Comma-separated strengths in [0, 1].")] = "0.1,0.3,0.5,0.7,0.9",
+    seed: Annotated[int, typer.Option(help="Seed of the degradation parameters.")] = 0,
+    noise: Annotated[Optional[list[Path]], typer.Option(help="Noise directory for the additive-noise types (repeatable). Default: the bundled noise.")] = None,
+    max_seconds: Annotated[float, typer.Option(help="Use at most this many seconds from the start of each clip.")] = 4.0,
+    csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write every score: clip, type, strength, score, params (JSON).")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="Folder for sweep.png, score against strength per type (needs sesqa[plots]).")] = None,
+    save_audio: Annotated[Optional[Path], typer.Option(help="Folder for every degraded clip as a WAV, to listen to.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Score clean clips degraded by each degradation at growing strength (paper Fig. 4).
+
+    Exit status: 0 when at least one clip was scored, 1 when none could be, 2 for bad options.
+    """
+    from .scoring.sweep import SweepConfig, run_sweep, sweep_progress
+    from .scoring.windows import find_audio
+
+    _setup_logging(verbose)
+    files, problems = find_audio(clips)
+    for path, reason in problems:
+        typer.echo(f"error: {path}: {reason}", err=True)
+    try:
+        config = SweepConfig(
+            clips=tuple(files),
+            types=tuple(t.strip() for t in types.split(",") if t.strip()),
+            strengths=_parse_floats(strengths, "--strengths"),
+            seed=seed,
+            noise=tuple(noise or ()),
+            max_seconds=max_seconds,
+            save_audio=save_audio,
+        )
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    scorer = _scorer_or_exit(model, device=device, precision=precision)
+    with sweep_progress(config, enabled=not quiet) as tick:
+        result = run_sweep(scorer, config, progress=tick)
+    typer.echo(result.table())
+    try:
+        if csv_out is not None:
+            result.write_csv(csv_out)
+        if plot is not None:
+            typer.echo(f"figure: {result.plot(plot / 'sweep.png')}")
+    except (OSError, ImportError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    if not result.clean_scores().size:
+        raise typer.Exit(1)
+
+
 @app.command()
 def evaluate(
     pred: Annotated[Optional[Path], typer.Option(help="Predictions CSV (from `sesqa score`, NISQA, DNSMOS, a VoiceMOS answer file): path plus score column.")] = None,
