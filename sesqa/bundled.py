@@ -14,6 +14,16 @@ BUNDLED_SPEECH_DIR = DATA_DIR / "speech"
 BUNDLED_NOISE_DIR = DATA_DIR / "noise"
 PREFIX = "bundled:"
 
+FULL_BAND_LANGUAGES = ("ca", "da", "fr", "ga", "lt", "nn", "ro", "ru", "uk")
+"""Bundled speech folders recorded at 44.1/48 kHz. The others (sv, nds, pt, nl, it, es, fi at
+8 kHz; sr as low-bitrate Vorbis) carry band-limiting or coding artefacts, so they are left out of
+the default clean corpus: a model must not learn them as clean (data/README.md)."""
+
+
+def default_clean_roots() -> tuple[Path, ...]:
+    """The bundled speech that `sesqa generate` uses as clean when given no --clean."""
+    return tuple(BUNDLED_SPEECH_DIR / lang for lang in FULL_BAND_LANGUAGES)
+
 
 def portable_path(path: str | Path) -> str:
     """The name under which a source file is recorded: bundled files relative, others absolute."""

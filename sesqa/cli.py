@@ -55,7 +55,7 @@ def _parse_metrics(text: str) -> tuple[str, ...]:
 def generate(
     out: Annotated[Path, typer.Option(help="Output directory for the shards and manifest.json.")] = Path("shards"),
     n: Annotated[int, typer.Option("--n", help="Quadruples in all splits together.")] = 70_000,
-    clean: Annotated[Optional[list[Path]], typer.Option(help="Clean speech directory (one data set; repeat the option for more). Default: the bundled corpus.")] = None,
+    clean: Annotated[Optional[list[Path]], typer.Option(help="Clean speech directory (one data set; repeat the option for more). Default: the bundled full-band speech (9 languages).")] = None,
     noise: Annotated[Optional[list[Path]], typer.Option(help="Noise directory (repeatable). Default: the bundled noise.")] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same shards, byte for byte.")] = 0,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: all cores).")] = None,

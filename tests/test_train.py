@@ -148,6 +148,16 @@ def test_without_switches_losses_off_and_missing_data_is_logged(shards: Path, tm
         train(_config(tmp_path / "bad", shards, without=("rnak",)), progress=False)
 
 
+def test_shards_without_metric_targets_train_without_the_mr_head(tmp_path: Path) -> None:
+    out = tmp_path / "shards"
+    generate(GenerateConfig(out=out, n=40, ratios=(30, 5, 5), shard_size=10, workers=1, metrics=()), progress=False)
+    assert (out / "stats.json").is_file()
+    train(_config(tmp_path / "run", out, steps=2, batch_size=2, swa=False), progress=False)
+    model = load_checkpoint(tmp_path / "run" / "last.ckpt").model
+    assert model.config.metric_names == () and "mr" not in model.heads
+    assert "mr" not in _rows(tmp_path / "run" / "train.csv")[0]
+
+
 def test_fine_tuning_on_mos_alone_starts_from_a_checkpoint(shards: Path, rated: tuple[Path, Path], tmp_path: Path) -> None:
     train(_config(tmp_path / "base", shards, steps=2, batch_size=2, swa=False), progress=False)
     base = load_checkpoint(tmp_path / "base" / "last.ckpt")

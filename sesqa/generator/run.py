@@ -26,10 +26,10 @@ from tqdm import tqdm
 
 from .. import __version__
 from ..audio import SAMPLE_RATE
-from ..bundled import BUNDLED_NOISE_DIR, BUNDLED_SPEECH_DIR, portable_path
+from ..bundled import BUNDLED_NOISE_DIR, default_clean_roots, portable_path
 from ..shards.schema import SCHEMA, SPLITS, QuadrupleRecord, SourceRef
 from ..shards.writer import PARTIAL_MARK, ShardWriter, gain_for
-from ..shards.stats import metric_stats, write_stats
+from ..shards.stats import metric_stats, stats_of, write_stats
 from .degradations import REGISTRY
 from .metrics import METRIC_NAMES, compute
 from .quadruple import QuadrupleMaker
@@ -87,7 +87,7 @@ class GenerateConfig:
     def clean_roots(self) -> tuple[Path, ...]:
         if self.clean:
             return self.clean
-        return tuple(sorted(p for p in BUNDLED_SPEECH_DIR.iterdir() if p.is_dir()))
+        return default_clean_roots()
 
     @property
     def noise_roots(self) -> tuple[Path, ...]:
@@ -333,11 +333,15 @@ def generate(config: GenerateConfig, progress: bool = True) -> GenerateSummary:
 
 
 def _write_stats_when_complete(config: GenerateConfig, tasks: list[ShardTask]) -> bool:
-    """Write the metric normalisation stats once every train shard exists (by any process)."""
+    """Write the metric normalisation stats once every train shard exists (by any process).
+
+    With no metric targets the file is still written (with no measures): it is what tells the
+    trainer that the train split is complete.
+    """
     train = [config.out / t.name for t in tasks if t.split == "train"]
-    if not config.metrics or not train or not all(p.exists() for p in train):
+    if not train or not all(p.exists() for p in train):
         return False
-    write_stats(config.out, metric_stats(train, config.metrics))
+    write_stats(config.out, metric_stats(train, config.metrics) if config.metrics else stats_of({}))
     return True
 
 
