@@ -3,8 +3,8 @@
 Makes N files of 10 s (48 kHz mono WAV) from the bundled speech, looped and concatenated, then
 times, per file and end to end from the file on disk:
 
-- sesqa `Scorer.score` with the paper-size model (a checkpoint given by --model, else an
-  untrained paper-size model: the speed does not depend on the weights), fp32 and bf16
+- sesqa `Scorer.score` with the packaged default model (or a checkpoint given by --model, or an
+  untrained model of --model-size: the speed does not depend on the weights), fp32 and bf16
   (autocast), 1 s frames every 0.5 s (the default hop) and every 1 s;
 - DNSMOS P.835 via speechmos (`sesqa.scoring.peers.DnsmosPeer`: decode, resample to 16 kHz,
   ONNX models), the figure `sesqa evaluate --peer dnsmos` uses.
@@ -14,7 +14,7 @@ file first (DNSMOS's first call compiles librosa's numba kernels, about 15 s). B
 cores they find (torch intra-op threads; onnxruntime's default). Also times CLI start-up,
 `sesqa --help`, median of 5. Prints figures; asserts nothing. From the repository root:
 
-    .venv/bin/python benchmarks/score.py [--n 20] [--model CKPT] [--json out.json]
+    .venv/bin/python benchmarks/score.py [--n 20] [--model CKPT | --model-size paper] [--json out.json]
 
 Needs the peer extra (`pip install -e '.[peer]'`) for the DNSMOS half.
 """
@@ -39,7 +39,9 @@ import torch
 
 from sesqa.audio import SAMPLE_RATE, load
 from sesqa.model import ModelConfig, SesqaModel
+from sesqa.scoring.default import resolve_model
 from sesqa.scoring.scorer import Scorer
+from sesqa.trainer.config import MODEL_PRESETS
 from sesqa.trainer.quadruples import vocabulary
 
 log = logging.getLogger("benchmarks.score")
@@ -85,18 +87,21 @@ def cli_startup(repeats: int) -> float | None:
     return statistics.median(times)
 
 
-def sesqa_scorer(model: Path | None, precision: str, hop_s: float) -> Scorer:
-    if model is not None:
-        return Scorer.from_checkpoint(model, device="cpu", precision=precision, hop_s=hop_s)
-    torch.manual_seed(0)
-    return Scorer(SesqaModel(ModelConfig(degradation_types=vocabulary())), device="cpu", precision=precision, hop_s=hop_s)
+def sesqa_scorer(model: Path | None, size: str | None, precision: str, hop_s: float) -> Scorer:
+    """A checkpoint's scorer, or an untrained one of preset ``size`` when given instead."""
+    if size is not None:
+        torch.manual_seed(0)
+        config = ModelConfig(degradation_types=vocabulary(), **MODEL_PRESETS[size])
+        return Scorer(SesqaModel(config), device="cpu", precision=precision, hop_s=hop_s)
+    return Scorer.from_checkpoint(resolve_model(model), device="cpu", precision=precision, hop_s=hop_s)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=20, help="files to score (default 20)")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each file (default 10 s)")
-    parser.add_argument("--model", type=Path, default=None, help="checkpoint (default: an untrained paper-size model)")
+    parser.add_argument("--model", type=Path, default=None, help="checkpoint (default: the packaged default model)")
+    parser.add_argument("--model-size", choices=sorted(MODEL_PRESETS), default=None, help="time an untrained model of this size instead")
     parser.add_argument("--precision", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
     parser.add_argument("--hop", nargs="+", type=float, default=[0.5, 1.0], help="sesqa hops to time (default 0.5 1.0)")
     parser.add_argument("--no-dnsmos", action="store_true", help="time sesqa only")
@@ -109,14 +114,14 @@ def main() -> None:
         "seconds_per_file": args.seconds,
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
-        "model": str(args.model) if args.model else "untrained paper-size (7.2 M parameters)",
+        "model": f"untrained {args.model_size}" if args.model_size else str(resolve_model(args.model)),
     }
     with tempfile.TemporaryDirectory() as tmp:
         files = make_files(Path(tmp), args.n, args.seconds)
         rates: dict[str, float] = {}
         for precision in args.precision:
             for hop in args.hop:
-                scorer = sesqa_scorer(args.model, precision, hop)
+                scorer = sesqa_scorer(args.model, args.model_size, precision, hop)
                 rate, wall = throughput(scorer.score, files, args.seconds)
                 rates[f"sesqa {precision} hop {hop:g} s"] = rate
                 print(f"sesqa {precision:<4} hop {hop:g} s: {rate:7.2f} s of audio per s ({wall:.1f} s for {args.n} files)", flush=True)

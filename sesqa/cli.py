@@ -272,6 +272,31 @@ def compare(
             raise typer.Exit(2) from None
 
 
+_DTYPES = {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}
+
+
+@app.command()
+def export(
+    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint from `sesqa train` (last.ckpt or best.ckpt).", show_default=False)],
+    out: Annotated[Path, typer.Argument(help="The file to write.", show_default=False)],
+    dtype: Annotated[str, typer.Option(help="Weights as fp16 (half the size), bf16 or fp32.")] = "fp16",
+) -> None:
+    """Write a checkpoint for sharing: weights only (no optimizer or resume state), fp16 by default."""
+    import torch
+
+    from .model import export_checkpoint
+
+    if dtype not in _DTYPES:
+        typer.echo(f"error: --dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}", err=True)
+        raise typer.Exit(2)
+    try:
+        export_checkpoint(checkpoint, out, weights_dtype=getattr(torch, _DTYPES[dtype]))
+    except (ValueError, FileNotFoundError, OSError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {dtype} weights; was {checkpoint.stat().st_size / 1e6:.1f} MB)")
+
+
 def _parse_floats(text: str, option: str) -> tuple[float, ...]:
     try:
         return tuple(float(v) for v in text.split(",") if v.strip())

@@ -406,3 +406,20 @@ def test_fused_batchnorm_model_gives_the_same_outputs_and_leaves_the_original_al
             torch.testing.assert_close(fused.head(name, zf, other_f), model.head(name, z, other), rtol=1e-4, atol=1e-4)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert count_bn(model) > count_bn(fused)
+
+
+def test_export_drops_resume_state_and_keeps_what_scoring_needs(tmp_path):
+    from sesqa.model import export_checkpoint
+
+    model = warmed_up(tiny_config())
+    stats = {"schema": "sesqa.metric_stats/1", "measures": {}}
+    extra = {"step": 40, "best": {"e_gen": 0.5}, "optimizer": {"state": {0: torch.zeros(200_000)}}, "ranks": [{"quad": None}], "swa": None}
+    src, dst = tmp_path / "last.ckpt", tmp_path / "shared.ckpt"
+    save_checkpoint(src, model, metric_stats=stats, extra=extra)
+    shipped = export_checkpoint(src, dst, notes={"data": "test corpus"})
+    assert shipped.extra == {"step": 40, "best": {"e_gen": 0.5}, "export": {"data": "test corpus"}}
+    assert shipped.metric_stats == stats and shipped.config == model.config
+    assert os.path.getsize(dst) < 0.2 * os.path.getsize(src)  # the 800 kB of optimizer state is gone
+    x = frames(2, model.config.frame_samples, seed=4)
+    with torch.no_grad():
+        torch.testing.assert_close(shipped.model(x), model(x), atol=2e-2, rtol=0)

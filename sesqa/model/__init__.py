@@ -1,6 +1,6 @@
 """The SESQA network (encoder + task heads), its config and its checkpoint files."""
 
-from sesqa.model.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from sesqa.model.checkpoint import Checkpoint, export_checkpoint, load_checkpoint, save_checkpoint
 from sesqa.model.config import ModelConfig
 from sesqa.model.heads import HEADS, HeadSpec
 from sesqa.model.network import SesqaModel
@@ -11,6 +11,7 @@ __all__ = [
     "HeadSpec",
     "ModelConfig",
     "SesqaModel",
+    "export_checkpoint",
     "load_checkpoint",
     "save_checkpoint",
 ]

@@ -152,3 +152,28 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         raise ValueError(f"{str(path)!r}: state_dict does not match its model_config: {e}") from e
     model.to(map_location).eval()
     return Checkpoint(model=model, config=config, metric_stats=data.get("metric_stats"), extra=data.get("extra"))
+
+
+TRAINING_STATE = ("optimizer", "scheduler", "swa", "ranks")
+"""Entries of a training checkpoint's `extra` that only resuming needs."""
+
+
+def export_checkpoint(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    weights_dtype: torch.dtype = torch.float16,
+    notes: dict[str, Any] | None = None,
+) -> Checkpoint:
+    """Write `src` again as a file for sharing: weights in `weights_dtype`, no resume state.
+
+    The config, metric statistics and the run's description (train config, step, validation
+    figures) are kept; `notes` (provenance, evaluation results) is added as extra["export"].
+    Returns the exported checkpoint as loaded back from `dst`.
+    """
+    loaded = load_checkpoint(src)
+    extra = {k: v for k, v in (loaded.extra or {}).items() if k not in TRAINING_STATE}
+    if notes is not None:
+        extra["export"] = notes
+    save_checkpoint(dst, loaded.model, metric_stats=loaded.metric_stats, extra=extra, weights_dtype=weights_dtype)
+    return load_checkpoint(dst)
