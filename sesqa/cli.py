@@ -194,7 +194,7 @@ def shards_check(path: Annotated[Path, typer.Argument(help="A shard directory (o
         raise typer.Exit(1)
 
 
-_MODEL_HELP = "Checkpoint from `sesqa train` (default: the packaged model, once one ships; until then required)."
+_MODEL_HELP = "Checkpoint from `sesqa train` (default: the packaged model, docs/model-card.md)."
 
 
 @app.command()

@@ -120,12 +120,13 @@ class SweepResult:
         means = self.means()
         strengths = sorted({s for by in means.values() for s in by})
         clean = self.clean_scores()
-        head = f"{'degradation':<22}" + "".join(f"{f's={s:g}':>8}" for s in strengths) + f"{'drop':>8}"
+        width = max([len("degradation"), *map(len, means)]) + 2
+        head = f"{'degradation':<{width}}" + "".join(f"{f's={s:g}':>8}" for s in strengths) + f"{'drop':>8}"
         lines = [f"clean: {np.mean(clean):.3f} (mean of {clean.size} clip(s))" if clean.size else "clean: no clip scored", head]
         for name, by in means.items():
             cells = "".join(f"{by[s]:>8.3f}" if s in by else f"{'-':>8}" for s in strengths)
             drop = float(np.mean(clean)) - by[max(by)] if clean.size else math.nan
-            lines.append(f"{name:<22}{cells}{drop:>8.3f}")
+            lines.append(f"{name:<{width}}{cells}{drop:>8.3f}")
         falling = self.falling_types()
         lines.append(f"{len(falling)} of {len(means)} types score below clean at their highest strength (drop = clean - that score)")
         return "\n".join(lines)
@@ -177,7 +178,8 @@ def _write_wav(path: Path, y: np.ndarray, sr: int) -> None:
     os.replace(tmp, path)
 
 
-def _noise_bank(roots: Sequence[Path]) -> NoiseBank:
+def noise_bank(roots: Sequence[Path]) -> NoiseBank:
+    """Every usable noise file under `roots`, for the additive-noise degradations."""
     corpus, report = build_corpus(list(roots), {"train": 1.0}, MIN_NOISE_S)
     if report.usable == 0:
         raise ValueError(f"no usable noise in {', '.join(map(str, roots))} (every file was skipped)")
@@ -192,7 +194,7 @@ def run_sweep(scorer: Scorer, config: SweepConfig, progress: Callable[[int], Non
     sr = scorer.sample_rate
     types = config.effective_types
     type_index = {name: i for i, name in enumerate(REGISTRY)}
-    noise = _noise_bank(config.noise_roots)
+    noise = noise_bank(config.noise_roots)
     if config.save_audio is not None:
         config.save_audio.mkdir(parents=True, exist_ok=True)
     result = SweepResult()

@@ -1,0 +1,55 @@
+"""The packaged default model: it loads with no argument and hears degradation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sesqa.audio import SAMPLE_RATE, load
+from sesqa.generator.degradations.base import REGISTRY, SamplingContext
+from sesqa.generator.sources import peak_normalise
+from sesqa.scoring.default import DEFAULT_MODEL
+from sesqa.scoring.scorer import Scorer
+from sesqa.scoring.sweep import SweepConfig, noise_bank
+
+from .test_score import run_cli
+
+# ro is the test language of the default model's split: it never trained on this speaker.
+CLIP = Path(__file__).resolve().parents[1] / "sesqa" / "data" / "speech" / "ro" / "ro_01.flac"
+MAX_FILE_MB = 20
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return Scorer()
+
+
+@pytest.fixture(scope="module")
+def clean() -> np.ndarray:
+    return peak_normalise(load(CLIP, SAMPLE_RATE, 0.0, 4.0))
+
+
+def test_the_default_model_ships_small_and_loads_without_arguments(scorer: Scorer) -> None:
+    assert DEFAULT_MODEL.is_file() and DEFAULT_MODEL.stat().st_size < MAX_FILE_MB * 1e6
+    assert scorer.model.config.degradation_types[0] == "clean"
+    assert len(scorer.model.config.degradation_types) == 1 + len(REGISTRY)
+
+
+@pytest.mark.parametrize(("kind", "strength"), [("additive_noise", 0.7), ("low_pass", 0.9), ("clipping", 0.9), ("mp3", 0.9)])
+def test_a_held_out_clean_clip_scores_above_its_degraded_copy(scorer: Scorer, clean: np.ndarray, kind: str, strength: float) -> None:
+    noise = noise_bank(SweepConfig(clips=(CLIP,)).noise_roots)
+    ctx = SamplingContext(n_samples=len(clean), sr=SAMPLE_RATE, noise=noise)
+    params = REGISTRY[kind].sample_params(np.random.default_rng(0), strength, ctx)
+    degraded = REGISTRY[kind].apply(clean, SAMPLE_RATE, params)
+    s_clean, s_degraded = scorer.score(clean, sr=SAMPLE_RATE).score, scorer.score(degraded, sr=SAMPLE_RATE).score
+    assert s_clean > s_degraded + 0.3, f"{kind} at strength {strength}: clean {s_clean:.2f}, degraded {s_degraded:.2f}"
+
+
+def test_sesqa_score_without_model_uses_the_packaged_one(scorer: Scorer, tmp_path: Path) -> None:
+    result = run_cli("score", CLIP, "--quiet", "--json", tmp_path / "out.json")
+    assert result.exit_code == 0, result.output
+    scored = json.loads((tmp_path / "out.json").read_text())
+    assert scored[0]["score"] == pytest.approx(scorer.score(CLIP).score, abs=1e-3)
