@@ -201,7 +201,7 @@ _MODEL_HELP = "Checkpoint from `sesqa train` (default: the packaged model, docs/
 def score(
     paths: Annotated[list[Path], typer.Argument(help="Audio files (any format soundfile or ffmpeg reads), directories (searched recursively) or list files (.txt/.lst/.list, one path per line).", show_default=False)],
     model: Annotated[Optional[str], typer.Option(help=_MODEL_HELP)] = None,
-    hop: Annotated[float, typer.Option(help="Seconds between the starts of consecutive 1 s frames.")] = 0.5,
+    hop: Annotated[float, typer.Option(help="Seconds between the starts of consecutive 1 s frames (0.5: finer time resolution, twice the cost).")] = 1.0,
     batch_size: Annotated[int, typer.Option(help="Frames per model call.", min=1)] = 32,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     channel: Annotated[Optional[int], typer.Option(help="Score this channel (0-based) instead of the mix-down of all channels.", min=0)] = None,
@@ -240,7 +240,7 @@ def compare(
     ref: Annotated[Path, typer.Argument(help="The reference (clean) recording.", show_default=False)],
     deg: Annotated[Path, typer.Argument(help="The degraded recording of the same content, starting at the same time.", show_default=False)],
     model: Annotated[Optional[str], typer.Option(help=_MODEL_HELP)] = None,
-    hop: Annotated[float, typer.Option(help="Seconds between the starts of consecutive 1 s frames.")] = 0.5,
+    hop: Annotated[float, typer.Option(help="Seconds between the starts of consecutive 1 s frames (0.5: finer time resolution, twice the cost).")] = 1.0,
     batch_size: Annotated[int, typer.Option(help="Frame pairs per model call.", min=1)] = 32,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     channel: Annotated[Optional[int], typer.Option(help="Compare this channel (0-based) of both files instead of their mix-downs.", min=0)] = None,
