@@ -28,6 +28,12 @@ sesqa/data is written by hand and left alone.
 Usage::
 
     python scripts/build_bundled_corpus.py [--debs DIR] [--out sesqa/data] [--no-download]
+    python scripts/build_bundled_corpus.py --training-corpus DIR [--debs DIR]
+
+``--training-corpus DIR`` writes, instead, every usable word of the nine full-band languages
+(``sesqa.bundled.FULL_BAND_LANGUAGES``) as utterances into ``DIR/speech/<lang>/``, with no cap
+on their length: the larger clean corpus the default model is trained on, kept outside the
+package.
 """
 
 from __future__ import annotations
@@ -472,9 +478,11 @@ def assemble(words: list[Word], pauses: list[float]) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def build_speech(members: dict[str, bytes], out: Path) -> list[tuple[str, str, float]]:
+def build_speech(
+    members: dict[str, bytes], out: Path, langs: tuple[str, ...] = SPEECH_LANGS, cap_s: float = SPEECH_CAP_S
+) -> list[tuple[str, str, float]]:
     rows = []
-    for lang in SPEECH_LANGS:
+    for lang in langs:
         words = load_words(members, lang)
         if not words:
             raise SystemExit(f"{lang}: no usable words")
@@ -485,7 +493,7 @@ def build_speech(members: dict[str, bytes], out: Path) -> list[tuple[str, str, f
         total = 2 * EDGE_S
         for k in order:
             w = words[int(k)]
-            if chosen and total + w.speech_s + mean_pause > SPEECH_CAP_S:
+            if chosen and total + w.speech_s + mean_pause > cap_s:
                 break
             chosen.append(w)
             total += w.speech_s + (mean_pause if len(chosen) > 1 else 0.0)
@@ -581,15 +589,41 @@ def check_file(path: Path) -> tuple[float, int]:
 # ---------------------------------------------------------------------------- main
 
 
+def build_training_corpus(out: Path, deb_path: Path) -> int:
+    """Every usable word of the full-band languages, as utterances under out/speech/<lang>/."""
+    from sesqa.bundled import FULL_BAND_LANGUAGES
+
+    langs = tuple(lang for lang in FULL_BAND_LANGUAGES if lang in SPEECH_LANGS and lang not in RESERVED_LANGS)
+    allowed = tuple(f"{KTUBERLING_SOUNDS}/{lang}/" for lang in langs)
+    kt_copyright = COPYRIGHT_MEMBER.format(package=KTUBERLING.package)
+    members = read_members(
+        deb_path,
+        lambda n: n == kt_copyright or (n.startswith(allowed) and n.lower().endswith(AUDIO_SUFFIXES) and n.count("/") == 5),
+    )
+    (out / "licenses").mkdir(parents=True, exist_ok=True)
+    (out / "licenses" / f"{KTUBERLING.package}.copyright").write_bytes(members.pop(kt_copyright))
+    rows = build_speech(members, out, langs, cap_s=float("inf"))
+    with (out / "manifest.tsv").open("w", encoding="utf-8") as f:
+        f.write("path\tseconds\tsource\n")
+        for rel, source, dur in rows:
+            f.write(f"{rel}\t{dur:.3f}\t{source}\n")
+    log.info("%d utterances, %.1f min of speech, in %s", len(rows), sum(r[2] for r in rows) / 60, out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--debs", type=Path, default=DEFAULT_DEBS, help="folder holding/receiving the .deb files")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the sesqa/data folder to (re)build")
     ap.add_argument("--no-download", action="store_true", help="fail instead of running apt-get download")
+    ap.add_argument("--training-corpus", type=Path, default=None,
+                    help="write all usable words of the full-band languages here instead (no noise, no cap)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(message)s")
+    if args.training_corpus is not None:
+        return build_training_corpus(args.training_corpus, ensure_deb(KTUBERLING, args.debs, not args.no_download))
 
     paths = {d.package: ensure_deb(d, args.debs, not args.no_download) for d in DEBS}
 

@@ -15,8 +15,8 @@ BUNDLED_NOISE_DIR = DATA_DIR / "noise"
 PREFIX = "bundled:"
 
 FULL_BAND_LANGUAGES = ("ca", "da", "fr", "ga", "lt", "nn", "ro", "ru", "uk")
-"""Bundled speech folders recorded at 44.1/48 kHz. The others (sv, nds, pt, nl, it, es, fi at
-8 kHz; sr as low-bitrate Vorbis) carry band-limiting or coding artefacts, so they are left out of
+"""Bundled speech folders recorded at 22.05 kHz or more (ca at 22.05 kHz, the rest at 44.1 or
+48 kHz). The others (sv, nds, pt, nl, it, es, fi at 8 kHz; sr as low-bitrate Vorbis) carry band-limiting or coding artefacts, so they are left out of
 the default clean corpus: a model must not learn them as clean (data/README.md)."""
 
 
