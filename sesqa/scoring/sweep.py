@@ -92,7 +92,7 @@ class SweepRow:
 
 @dataclass
 class SweepResult:
-    """Every scored signal, and the errors met on the way (clip, type, strength, message)."""
+    """Every scored signal, and the errors met on the way (messages naming the clip, type and strength)."""
 
     rows: list[SweepRow] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
