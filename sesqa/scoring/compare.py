@@ -304,7 +304,7 @@ def compare(
                 raise RuntimeError(f"frames of {a.name} and {b.name} do not line up")
             k = len(starts)
             x = torch.from_numpy(np.concatenate([x_ref, x_deg])).to(scorer.device)
-            with scorer._autocast():
+            with scorer.autocast():
                 z = model.encode(x)
                 z_ref, z_deg = z[:k], z[k:]
                 acc.l_ref.append(model.head("score", z_ref).float().cpu().numpy())

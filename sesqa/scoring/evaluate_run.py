@@ -29,7 +29,6 @@ Everything lands in an `EvaluationRun`; `format_run` prints it, `run_to_json` is
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -348,11 +347,6 @@ def score_shards(scorer: Scorer, directory: Path, split: str = "test", max_quadr
     if not shards:
         raise ValueError(f"{directory}: no {split}-*.tar shards (generate them with `sesqa generate --out {directory}`, or pick --split)")
     model, device = scorer.inference_model, scorer.device
-    autocast = (
-        (lambda: torch.autocast(device_type=device.type, dtype=torch.bfloat16))
-        if scorer.precision == "bf16"
-        else contextlib.nullcontext
-    )
     frame_samples, sample_rate = model.config.frame_samples, model.config.sample_rate
     out: list[np.ndarray] = []
     kinds: list[str] = []
@@ -362,7 +356,7 @@ def score_shards(scorer: Scorer, directory: Path, split: str = "test", max_quadr
 
     def flush() -> None:
         if pending:
-            with torch.inference_mode(), autocast():
+            with torch.inference_mode(), scorer.autocast():
                 x = torch.from_numpy(np.stack(pending)).to(device)
                 out.append(model(x).float().cpu().numpy())
             pending.clear()

@@ -216,7 +216,8 @@ class Scorer:
             f"batch_size={self.batch_size}, hop_s={self.hop_s}, precision={self.precision})"
         )
 
-    def _autocast(self) -> contextlib.AbstractContextManager:
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """The context model calls run in: bf16 autocast when precision is "bf16", else nothing."""
         if self.precision != "bf16":
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
@@ -261,7 +262,7 @@ class Scorer:
         with self.frames(audio, sr, channel) as frames:
             for starts, batch in batched(frames, self.batch_size):
                 x = torch.from_numpy(batch).to(self.device)
-                with self._autocast():
+                with self.autocast():
                     z = self.inference_model.encode(x)
                     acc.scores.append(self.inference_model.score(z).float().cpu().numpy())
                     acc.dt.append(torch.sigmoid(self.inference_model.head("dt", z).float()).cpu().numpy())
