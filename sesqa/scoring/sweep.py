@@ -30,6 +30,7 @@ import soundfile as sf
 from ..audio import AudioError, load
 from ..bundled import BUNDLED_NOISE_DIR
 from ..generator.degradations.base import REGISTRY, AppliedDegradation, DegradationError, SamplingContext, params_to_dict
+from ..generator.run import MIN_NOISE_S
 from ..generator.sources import NoiseBank, build_corpus, peak_normalise
 from .output import AtomicWriter
 from .plots import safe_name
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_STRENGTHS = (0.1, 0.3, 0.5, 0.7, 0.9)
 """The centres of the paper's five strength bins."""
-MIN_NOISE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,8 @@ class SweepResult:
 
     def falling_types(self) -> list[str]:
         """Types whose mean score at the highest strength is below the clean mean."""
-        clean = float(np.mean(self.clean_scores())) if self.clean_scores().size else math.nan
+        scores = self.clean_scores()
+        clean = float(np.mean(scores)) if scores.size else math.nan
         return [t for t, by in self.means().items() if by and by[max(by)] < clean]
 
     def table(self) -> str:
