@@ -17,21 +17,22 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sesqa.scoring import evaluation
+from sesqa.scoring import mos_metrics as mos_metrics_module
+from sesqa.scoring.bootstrap import bootstrap_ci, bootstrap_mos
 from sesqa.scoring.evaluation import (
-    MOS_METRICS,
-    bootstrap_ci,
-    bootstrap_mos,
     e_total,
     evaluate,
     format_report,
     l_cons_pairs,
     l_cons_quadruples,
-    mos_metrics,
     mos_report,
     r_rank,
     r_rank_quadruples,
     report_to_json,
+)
+from sesqa.scoring.mos_metrics import (
+    MOS_METRICS,
+    mos_metrics,
     system_level,
     undefined_reasons,
 )
@@ -260,7 +261,7 @@ def test_kendall_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     pred, true = _random_scores(12, 80, ties=True)
     matrix = bootstrap_mos(pred, true, n_boot=100, rng=2)["ktau"]
     point = mos_metrics(pred, true)["ktau"]
-    monkeypatch.setattr(evaluation, "_KENDALL_MATRIX_MAX", 10)
+    monkeypatch.setattr(mos_metrics_module, "KENDALL_MATRIX_MAX", 10)
     assert bootstrap_mos(pred, true, n_boot=100, rng=2)["ktau"] == pytest.approx(matrix, abs=1e-12)
     assert mos_metrics(pred, true)["ktau"] == pytest.approx(point, abs=1e-12)
     assert math.isnan(mos_metrics(pred[:12], np.full(12, 3.0))["ktau"])
