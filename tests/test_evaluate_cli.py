@@ -22,8 +22,8 @@ from typer.testing import CliRunner, Result
 from sesqa.cli import app
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.model import ModelConfig, SesqaModel, save_checkpoint
-from sesqa.scoring import evaluate_run, peers
-from sesqa.scoring.evaluate_run import assign_folds
+from sesqa.scoring import peers, shard_scores
+from sesqa.scoring.evaluate_kfold import assign_folds
 from sesqa.scoring.evaluation import evaluate, report_to_json
 from sesqa.scoring.peers import DnsmosPeer
 from sesqa.trainer.quadruples import vocabulary
@@ -173,7 +173,7 @@ def test_shards_with_a_model_and_labels_give_e_total(corpus: Path, tiny_model: P
 def test_shards_alone_match_evaluate_on_the_frame_scores(tiny_model: Path, shards: Path, tmp_path: Path) -> None:
     from sesqa.scoring.scorer import Scorer
 
-    scores = evaluate_run.score_shards(Scorer.from_checkpoint(tiny_model), shards, max_quadruples=30)
+    scores = shard_scores.score_shards(Scorer.from_checkpoint(tiny_model), shards, max_quadruples=30)
     assert scores.scores.shape == (30, 4) and len(scores.first_type) == 30
     out = tmp_path / "q.json"
     result = _invoke("--model", str(tiny_model), "--shards", str(shards), "--max-quadruples", "30", "--out", str(out), "--boot", "100", "--device", "cpu")
