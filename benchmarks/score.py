@@ -6,7 +6,7 @@ times, per file and end to end from the file on disk:
 - sesqa `Scorer.score` with the packaged default model (or a checkpoint given by --model, or an
   untrained model of --model-size: the speed does not depend on the weights), fp32 and bf16
   (autocast), 1 s frames every 0.5 s (the default hop) and every 1 s;
-- DNSMOS P.835 via speechmos (`sesqa.scoring.peers.DnsmosPeer`: decode, resample to 16 kHz,
+- DNSMOS P.835 via speechmos (`sesqa.evaluation.peers.DnsmosPeer`: decode, resample to 16 kHz,
   ONNX models), the figure `sesqa evaluate --peer dnsmos` uses.
 
 Throughput is seconds of audio scored per second of wall time; each scorer is warmed up on one
@@ -127,7 +127,7 @@ def main() -> None:
                 print(f"sesqa {precision:<4} hop {hop:g} s: {rate:7.2f} s of audio per s ({wall:.1f} s for {args.n} files)", flush=True)
         dnsmos = None
         if not args.no_dnsmos:
-            from sesqa.scoring.peers import DnsmosPeer
+            from sesqa.evaluation.peers import DnsmosPeer
 
             peer = DnsmosPeer()
             dnsmos, wall = throughput(peer.score_file, files, args.seconds)

@@ -393,9 +393,9 @@ def evaluate(
     Prints L_MOS, MSE, LCC, SRCC, KTAU (utterance and system level), R_RANK, L_CONS and E_TOTAL with
     bootstrap 95 % intervals. Exit status: 0 on success, 2 for bad options or unusable input.
     """
-    from .scoring.evaluate_config import EvaluateConfig
-    from .scoring.evaluate_run import format_run, progress_wanted, run_evaluate
-    from .scoring.peers import PeerUnavailable
+    from .evaluation.config import EvaluateConfig
+    from .evaluation.run import format_run, progress_wanted, run_evaluate
+    from .evaluation.peers import PeerUnavailable
     from .scoring.plots import PlotsUnavailable
 
     _setup_logging(verbose)

@@ -20,12 +20,12 @@ import torch
 from typer.testing import CliRunner, Result
 
 from sesqa.cli import app
+from sesqa.evaluation import peers, shard_scores
+from sesqa.evaluation.kfold import assign_folds
+from sesqa.evaluation.peers import DnsmosPeer
+from sesqa.evaluation.report import evaluate, report_to_json
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.model import ModelConfig, SesqaModel, save_checkpoint
-from sesqa.scoring import peers, shard_scores
-from sesqa.scoring.evaluate_kfold import assign_folds
-from sesqa.scoring.evaluation import evaluate, report_to_json
-from sesqa.scoring.peers import DnsmosPeer
 from sesqa.trainer.quadruples import vocabulary
 
 BUNDLED_SPEECH = Path(__file__).resolve().parent.parent / "sesqa" / "data" / "speech"

@@ -17,9 +17,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sesqa.scoring import mos_metrics as mos_metrics_module
-from sesqa.scoring.bootstrap import bootstrap_ci, bootstrap_mos
-from sesqa.scoring.evaluation import (
+from sesqa.evaluation import mos_metrics as mos_metrics_module
+from sesqa.evaluation.bootstrap import bootstrap_ci, bootstrap_mos
+from sesqa.evaluation.mos_metrics import (
+    MOS_METRICS,
+    mos_metrics,
+    system_level,
+    undefined_reasons,
+)
+from sesqa.evaluation.report import (
     e_total,
     evaluate,
     format_report,
@@ -30,13 +36,7 @@ from sesqa.scoring.evaluation import (
     r_rank_quadruples,
     report_to_json,
 )
-from sesqa.scoring.mos_metrics import (
-    MOS_METRICS,
-    mos_metrics,
-    system_level,
-    undefined_reasons,
-)
-from sesqa.scoring.tables import (
+from sesqa.evaluation.tables import (
     LabelRow,
     PairRow,
     join_labels,

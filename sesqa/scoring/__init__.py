@@ -1,6 +1,6 @@
-"""Scoring: the Scorer API, streaming frames of any file, evaluation against labels.
+"""Scoring: the Scorer API, streaming frames of any file, compare and sweep.
 
-The Scorer (and torch with it) loads on first use, so evaluation and framing start fast.
+The Scorer (and torch with it) loads on first use, so framing starts fast.
 """
 
 _SCORER_NAMES = ("DegradationGuess", "FileError", "ScoreResult", "Scorer")

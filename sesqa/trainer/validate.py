@@ -12,9 +12,9 @@ import numpy as np
 import torch
 
 from ..audio import AudioError
+from ..evaluation.report import e_total, l_cons_quadruples, r_rank_quadruples
 from ..generator.metrics import RunningStats
 from ..model import SesqaModel
-from ..scoring.evaluation import e_total, l_cons_quadruples, r_rank_quadruples
 from ..scoring.scorer import Scorer
 from .config import TrainConfig
 from .labelled import MosItem

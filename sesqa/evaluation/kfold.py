@@ -17,30 +17,30 @@ from typing import Any
 
 import numpy as np
 
-from .evaluate_config import EvaluateConfig
-from .evaluate_inputs import (
+from .config import EvaluateConfig
+from .figures import plot_predictor
+from .inputs import (
     EvaluateInputs,
     open_scorer,
     read_inputs,
     score_audio,
     show_first,
 )
-from .evaluate_joins import (
+from .joins import (
     bootstrap_kwargs,
     evaluate_joined,
     join_all,
     join_labels_checked,
 )
-from .evaluate_peer import run_peer
-from .evaluate_plots import plot_predictor
-from .evaluate_results import (
+from .peer_run import run_peer
+from .report import evaluate
+from .results import (
     EvaluationRun,
     FoldResult,
     PredictorReport,
     csv_text,
     write_atomic,
 )
-from .evaluation import evaluate
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .evaluate_config import EvaluateConfig
-    from .evaluate_joins import JoinedScores
-    from .scorer import Scorer, ScoreResult
+    from ..scoring.scorer import Scorer, ScoreResult
+    from .config import EvaluateConfig
+    from .joins import JoinedScores
     from .shard_scores import ShardScores
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def plot_predictor(
 ) -> list[Path]:
     """The figures of one predictor in ``config.plot``: ``scatter-<name>.png``, ``strength-<name>-shards.png``,
     ``strength-<name>-list.png``, ``time-<file stem>.png`` (the first TIME_PLOTS_MAX files)."""
-    from . import plots
+    from ..scoring import plots
 
     assert config.plot is not None
     folder = Path(config.plot)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .scorer import Scorer
+    from ..scoring.scorer import Scorer
 
 log = logging.getLogger(__name__)
 

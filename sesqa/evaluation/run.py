@@ -10,14 +10,14 @@ Inputs, which may be combined (E_TOTAL needs MOS labels and shards together):
 
 Scores of files come from ``pred`` (a CSV from `sesqa score` or any other tool) or, without it,
 from ``model`` (a checkpoint, "default" or None for the packaged one), which scores the audio
-the labels and pairs name (`evaluate_inputs`). Shards always need a model: a predictions CSV has
+the labels and pairs name (`inputs`). Shards always need a model: a predictions CSV has
 no frame scores, so ``pred`` alone with ``shards`` is refused.
 
-``peer="dnsmos"`` scores the same files with DNSMOS (`evaluate_peer`) and reports it beside, with
+``peer="dnsmos"`` scores the same files with DNSMOS (`peer_run`) and reports it beside, with
 the same bootstrap seed (so both predictors are resampled over the same items). DNSMOS is not run
 on shard quadruples: its input is 9 s windows, the quadruples' frames are 1 s.
 
-``kfold=K`` runs K-fold cross-validation instead (`evaluate_kfold`).
+``kfold=K`` runs K-fold cross-validation instead (`kfold`).
 
 Everything lands in an `EvaluationRun`; `format_run` prints it, `run_to_json` is ``--out``.
 """
@@ -30,20 +30,20 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .evaluate_config import EvaluateConfig
-from .evaluate_inputs import open_scorer, read_inputs, score_audio, show_first
-from .evaluate_joins import evaluate_joined, join_all
-from .evaluate_kfold import fold_table, run_kfold
-from .evaluate_peer import run_peer
-from .evaluate_plots import plot_predictor
-from .evaluate_results import EvaluationRun, PredictorReport, write_atomic, write_scores
-from .evaluation import format_report, report_to_json
+from .config import EvaluateConfig
+from .figures import plot_predictor
+from .inputs import open_scorer, read_inputs, score_audio, show_first
+from .joins import evaluate_joined, join_all
+from .kfold import fold_table, run_kfold
+from .peer_run import run_peer
 from .peers import make_peer
+from .report import format_report, report_to_json
+from .results import EvaluationRun, PredictorReport, write_atomic, write_scores
 from .shard_scores import score_shards
 from .tables import read_predictions
 
 if TYPE_CHECKING:
-    from .scorer import ScoreResult
+    from ..scoring.scorer import ScoreResult
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 def run_evaluate(config: EvaluateConfig) -> EvaluationRun:
     """Evaluate as `config` says (k-fold when ``config.kfold``), write ``out`` and plots, return all."""
     if config.plot is not None:
-        from .plots import pyplot
+        from ..scoring.plots import pyplot
 
         pyplot()  # fail now, before minutes of scoring, when matplotlib is missing
     peer = make_peer(config.peer) if config.peer is not None else None

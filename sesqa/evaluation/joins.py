@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .evaluate_inputs import SHOW_FIRST, EvaluateInputs, show_first
-from .evaluation import EvaluationReport, evaluate
+from .inputs import SHOW_FIRST, EvaluateInputs, show_first
+from .report import EvaluationReport, evaluate
 from .tables import LabelJoin, LabelRow, PairRow, join_labels, join_pairs
 
 if TYPE_CHECKING:
-    from .evaluate_config import EvaluateConfig
+    from .config import EvaluateConfig
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .evaluation import EvaluationReport
+from .report import EvaluationReport
 
 if TYPE_CHECKING:
-    from .evaluate_config import EvaluateConfig
+    from .config import EvaluateConfig
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def write_scores(config: EvaluateConfig, name: str, header: Sequence[str], rows:
     """Per-file scores beside ``out`` (``<out stem>.<name>.csv``), reusable as ``--pred``."""
     if config.out is None:
         return None
-    from .plots import safe_name
+    from ..scoring.plots import safe_name
 
     out = Path(config.out)
     path = out.with_name(f"{out.stem}.{safe_name(name)}.csv")

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from .tables import LabelRow, PairRow, read_labels, read_pairs
 
 if TYPE_CHECKING:
-    from .evaluate_config import EvaluateConfig
-    from .scorer import Scorer, ScoreResult
+    from ..scoring.scorer import Scorer, ScoreResult
+    from .config import EvaluateConfig
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +100,8 @@ def read_inputs(config: EvaluateConfig) -> EvaluateInputs:
 
 def open_scorer(config: EvaluateConfig, checkpoint: str | Path | None = None) -> Scorer:
     """A Scorer on ``checkpoint`` (default: ``config.model``) with ``config``'s device, precision and batch size."""
-    from .default import resolve_model
-    from .scorer import Scorer
+    from ..scoring.default import resolve_model
+    from ..scoring.scorer import Scorer
 
     path = resolve_model(checkpoint if checkpoint is not None else config.model)
     return Scorer.from_checkpoint(path, device=config.device, precision=config.precision, batch_size=config.batch_size)

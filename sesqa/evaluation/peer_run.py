@@ -9,14 +9,14 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .evaluate_joins import evaluate_joined, join_all
-from .evaluate_plots import plot_predictor
-from .evaluate_results import PredictorReport, write_scores
+from .figures import plot_predictor
+from .joins import evaluate_joined, join_all
 from .peers import score_with_peer
+from .results import PredictorReport, write_scores
 
 if TYPE_CHECKING:
-    from .evaluate_config import EvaluateConfig
-    from .evaluate_inputs import EvaluateInputs
+    from .config import EvaluateConfig
+    from .inputs import EvaluateInputs
 
 log = logging.getLogger(__name__)
 
