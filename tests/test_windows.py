@@ -113,7 +113,7 @@ def test_hop_one_second_and_stats_while_running(tmp_path: Path) -> None:
 
 def test_batched(tmp_path: Path) -> None:
     path = _write(tmp_path / "x.wav", speech_like(10.0), SR)
-    frames = list(iter_frames(path))
+    frames = list(iter_frames(path, hop_s=0.5))
     batches = list(batched(iter(frames), 8))
     assert [b.shape for _, b in batches] == [(8, SR), (8, SR), (3, SR)]
     starts = np.concatenate([s for s, _ in batches])
@@ -155,7 +155,7 @@ def test_8k_stereo_mp3_and_48k_mono_wav_of_same_content(tmp_path: Path) -> None:
         stream = open_stream(mp3, backend=backend)
         assert stream.backend == backend
         got = list(iter_frames(stream))
-        assert [f.start_s for f in got] == [f.start_s for f in ref] == [0.0, 0.5, 1.0, 1.5, 2.0]
+        assert [f.start_s for f in got] == [f.start_s for f in ref] == [0.0, 1.0, 2.0]
         for fr, fg in zip(ref, got, strict=True):
             low = soxr.resample(soxr.resample(fr.samples, SR, 8000, "VHQ"), 8000, SR, "VHQ")  # mp3's band
             inner = slice(2000, -2000)
@@ -189,7 +189,7 @@ def test_m4a_streams_with_pyav(tmp_path: Path) -> None:
     assert stream.duration_s == pytest.approx(2.5, abs=0.05)
     blocks = list(stream)
     assert len(blocks) >= 4 and max(len(b) for b in blocks) < 0.8 * SR  # decoded incrementally
-    frames = iter_frames(m4a)
+    frames = iter_frames(m4a, hop_s=0.5)
     got = list(frames)
     assert [f.start_s for f in got][:4] == [0.0, 0.5, 1.0, 1.5]
     assert got[-1].start_s == pytest.approx(frames.stats.duration_s - 1.0)
@@ -243,7 +243,7 @@ def test_batch_goes_on_past_bad_files(tmp_path: Path) -> None:
     silent_files = []
     for p in paths:
         try:
-            frames = iter_frames(p)
+            frames = iter_frames(p, hop_s=0.5)
             scored[p.name] = sum(len(b) for _, b in batched(frames, 4))
         except AudioError as e:
             errors[p.name] = str(e)
@@ -258,7 +258,7 @@ def test_batch_goes_on_past_bad_files(tmp_path: Path) -> None:
 
 def test_all_zero_is_flagged_not_an_error(tmp_path: Path) -> None:
     path = _write(tmp_path / "zeros.wav", np.zeros(int(2.2 * 8000), dtype=np.float32), 8000, subtype="PCM_16")
-    frames = iter_frames(path)
+    frames = iter_frames(path, hop_s=0.5)
     out = list(frames)
     assert len(out) == 4 and all(not f.samples.any() for f in out)
     assert frames.stats.all_zero and frames.stats.peak == 0.0

@@ -6,7 +6,7 @@ stream, so block boundaries leave no trace and a file of hours never sits in mem
 `iter_frames` cuts the stream into overlapping frames with a rolling buffer; `batched` groups
 frames for the model; `find_audio` expands the command line's paths into audio files.
 
-Framing policy (`iter_frames`, defaults frame 1 s, hop 0.5 s, minimum 0.5 s):
+Framing policy (`iter_frames`, defaults frame 1 s, hop 1 s, minimum 0.5 s):
 
 - frames start at 0, hop, 2*hop, ... while they fit entirely in the file;
 - if the last of those ends before the end of the file, one more frame is taken that ends exactly
@@ -42,6 +42,11 @@ from sesqa.audio import SAMPLE_RATE, AudioError
 log = logging.getLogger(__name__)
 
 Backend = Literal["auto", "soundfile", "pyav"]
+
+DEFAULT_HOP_S = 1.0
+"""Seconds between frame starts: non-overlapping 1 s frames. A hop of 0.5 s doubles the time
+resolution of the frame scores at twice the cost; a file's score moves by 0.03 (median; at most
+0.1) on the bundled clips."""
 
 DEFAULT_BLOCK_S = 10.0
 """Decode block length; memory is a few blocks, and larger blocks amortise per-call overhead."""
@@ -496,7 +501,7 @@ class ArrayStream:
 def iter_frames(
     stream_or_path: AudioStream | ArrayStream | str | Path,
     frame_s: float = 1.0,
-    hop_s: float = 0.5,
+    hop_s: float = DEFAULT_HOP_S,
     sr: int = SAMPLE_RATE,
     channel: int | None = None,
     min_s: float = MIN_DURATION_S,
