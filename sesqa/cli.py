@@ -58,7 +58,7 @@ def generate(
     clean: Annotated[Optional[list[Path]], typer.Option(help="Clean speech directory (one data set; repeat the option for more). Default: the bundled full-band speech (9 languages).")] = None,
     noise: Annotated[Optional[list[Path]], typer.Option(help="Noise directory (repeatable). Default: the bundled noise.")] = None,
     seed: Annotated[int, typer.Option(help="Same seed, same shards, byte for byte.")] = 0,
-    workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: all cores).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: one per CPU this process may use).")] = None,
     shard_size: Annotated[int, typer.Option(help="Quadruples per shard.")] = 1000,
     shard_range: Annotated[Optional[str], typer.Option(help="Make only shards A:B of the global list (train, valid, test); default from SLURM_ARRAY_TASK_ID or RANK/WORLD_SIZE, else all.")] = None,
     split: Annotated[Optional[list[str]], typer.Option(help="Write only this split (repeatable): train, valid, test.")] = None,

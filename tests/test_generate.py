@@ -193,3 +193,13 @@ def test_metrics_option_selects_measures(tmp_path, small_corpus):
     assert set(record.metrics) == {"si_sdr", "stoi"}
     with pytest.raises(ValueError, match="metrics"):
         config(tmp_path, small_corpus, metrics=("pesq", "mos"))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs a CPU affinity mask (Linux)")
+def test_default_workers_follow_the_cpus_granted_to_the_process():
+    code = (
+        "import os; from pathlib import Path; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+        "from sesqa.generator.run import GenerateConfig; print(GenerateConfig(out=Path('x')).workers)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "1"

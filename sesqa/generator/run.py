@@ -44,6 +44,15 @@ BUNDLED_SPEAKER_PATTERN = r"speech/([^/]+)/"
 MANIFEST = "manifest.json"
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on: its affinity mask, which Slurm, taskset and cpuset-limited
+    containers narrow, where the OS has one (Linux); else every CPU of the host."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class GenerateConfig:
     """Everything that decides the content of the shards (plus how to run)."""
@@ -60,7 +69,7 @@ class GenerateConfig:
     speaker_pattern: str | None = None
     splits: tuple[str, ...] = SPLITS
     """Which splits this run writes."""
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    workers: int = field(default_factory=available_cpus)
     shard_range: tuple[int, int] | None = None
     """[A, B) over the global shard list; None = from SLURM / torchrun variables, or all."""
     cache_dir: Path | None = None
