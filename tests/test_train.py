@@ -15,8 +15,11 @@ import pytest
 import soundfile as sf
 import torch
 
+from sesqa.evaluation.report import l_cons_quadruples, r_rank_quadruples
+from sesqa.evaluation.shard_scores import score_shards
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.model import load_checkpoint
+from sesqa.scoring.scorer import Scorer
 from sesqa.trainer import TrainConfig, train
 from sesqa.trainer import loop as loop_module
 
@@ -95,6 +98,12 @@ def test_short_run_lowers_every_loss_and_ranks_held_out_pairs(shards: Path, rate
     assert checkpoint.config.degradation_types[0] == "clean" and len(checkpoint.config.degradation_types) == 38
     assert checkpoint.config.metric_names == ("si_sdr", "stoi")
     assert set(checkpoint.metric_stats["measures"]) == {"si_sdr", "stoi"}
+
+    # The run trained in bf16, but validation scores in float32: `sesqa evaluate` (float32) on the
+    # same quadruples gives the same figures, up to one pair flipped by BatchNorm folding.
+    frames = score_shards(Scorer.from_checkpoint(tmp_path / "run" / "last.ckpt"), shards, split="valid").scores
+    assert summary.last_valid["r_rank"] == pytest.approx(r_rank_quadruples(*frames.T), abs=0.5 / len(frames) + 1e-9)
+    assert summary.last_valid["l_cons"] == pytest.approx(l_cons_quadruples(*frames.T), abs=1e-4)
 
 
 class _Killed(Exception):

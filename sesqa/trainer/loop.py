@@ -293,7 +293,7 @@ class _Run:
         if self.placement.is_main:
             values = validate(
                 self.model, self.config, self.vocab, self.metric_names, self.stats,
-                valid_mos=self.valid_mos, device=self.device, autocast=self._autocast, bf16=self.bf16,
+                valid_mos=self.valid_mos, device=self.device,
             )
             self.last_valid = values
             if values:
