@@ -12,13 +12,13 @@ decode rate of the real data pipeline, which runs in DataLoader workers beside t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import time
 from pathlib import Path
 
 import torch
 
+from sesqa.device import autocast as precision_autocast
 from sesqa.model import SesqaModel
 from sesqa.trainer import MODEL_PRESETS, TrainConfig
 from sesqa.trainer.batch import Batch, QuadBatch
@@ -51,7 +51,7 @@ def step_seconds(preset: str, precision: str, batch_size: int, repeats: int) -> 
     step = TrainStep(model, select_losses(("mos", "jnd")))
     optimizer = make_optimizer(model.parameters())
     batch = synthetic_batch(batch_size, len(vocab))
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
+    autocast = precision_autocast(torch.device("cpu"), precision)
     times = []
     for _ in range(repeats + 1):
         start = time.perf_counter()
@@ -66,11 +66,13 @@ def step_seconds(preset: str, precision: str, batch_size: int, repeats: int) -> 
 
 def decode_rate(shards: Path, batch_size: int) -> float:
     """Quadruples/s the shard pipeline decodes and labels in one process."""
+    from sesqa.shards.manifest import read_vocabulary
     from sesqa.shards.stats import read_stats
 
     stats = read_stats(shards)
     files = sorted(shards.glob("train-*.tar"))
-    stream = QuadrupleStream(files, vocabulary(), tuple(stats.names), stats, batch_size=batch_size, shuffle_buffer=100)
+    vocab = vocabulary(read_vocabulary([shards]))
+    stream = QuadrupleStream(files, vocab, tuple(stats.names), stats, batch_size=batch_size, shuffle_buffer=100)
     start, n = time.perf_counter(), 0
     for batch in stream:
         n += batch.frames.shape[0]

@@ -133,6 +133,7 @@ def train(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[str, typer.Option(help="auto (bf16 on GPUs that support it), fp32 or bf16.")] = "auto",
     swa: Annotated[bool, typer.Option(help="Stochastic weight averaging over the last epoch.")] = True,
+    front_end: Annotated[bool, typer.Option(help="The model's input front-end: DC and sub-audio removed, level and polarity fixed per frame, so gain, polarity and DC cannot move the score (also switched on for a model --init'ed from an older checkpoint).")] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Train the SESQA model on generated shards plus optional MOS and JND data."""
@@ -145,6 +146,7 @@ def train(
             mos=tuple(mos or ()), valid_mos=tuple(valid_mos or ()), jnd=tuple(jnd or ()), valid=valid,
             without=_parse_without(without), init=init, model_preset=model_size, lr=lr, seed=seed,
             checkpoint_every=checkpoint_every, log_every=log_every, workers=workers, device=device, precision=precision, swa=swa,
+            front_end=front_end,
         )
         summary = run_train(config, resume=resume)
     except (ValueError, FileNotFoundError) as e:
@@ -325,8 +327,8 @@ def sweep(
 
     Exit status: 0 when at least one clip was scored, 1 when none could be, 2 for bad options.
     """
-    from .scoring.sweep import SweepConfig, run_sweep, sweep_progress
-    from .scoring.windows import find_audio
+    from .evaluation.sweep import SweepConfig, run_sweep, sweep_progress
+    from .scoring.paths import find_audio
 
     _setup_logging(verbose)
     files, problems = find_audio(clips)
@@ -396,7 +398,7 @@ def evaluate(
     from .evaluation.config import EvaluateConfig
     from .evaluation.run import format_run, progress_wanted, run_evaluate
     from .evaluation.peers import PeerUnavailable
-    from .scoring.plots import PlotsUnavailable
+    from .evaluation.plots import PlotsUnavailable
 
     _setup_logging(verbose)
     try:

@@ -8,19 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-SR = 48_000
-
-
-def speech_like(seconds: float = 1.1, sr: int = SR, seed: int = 0) -> np.ndarray:
-    """A voiced, syllable-modulated harmonic signal with a little breath noise, peak 1."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * sr)) / sr
-    f0 = 120.0 + 20.0 * np.sin(2 * np.pi * 1.5 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / sr
-    voiced = sum(np.sin(k * phase) / k for k in range(1, 30))
-    envelope = 0.5 * (1 - np.cos(2 * np.pi * 4.0 * t)) ** 1.5
-    x = voiced * envelope + 0.02 * rng.standard_normal(len(t))
-    return (x / np.max(np.abs(x))).astype(np.float32)
+from .helpers import SR, speech_like
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from sesqa.generator.degradations.base import REGISTRY, SamplingContext
 from sesqa.generator.sources import peak_normalise
 from sesqa.scoring.default import DEFAULT_MODEL
 from sesqa.scoring.scorer import Scorer
-from sesqa.scoring.sweep import SweepConfig, noise_bank
+from sesqa.evaluation.sweep import SweepConfig, noise_bank
 
-from .test_score import run_cli
+from .helpers import run_cli
 
 # ro is the test language of the default model's split: it never trained on this speaker.
 CLIP = Path(__file__).resolve().parents[1] / "sesqa" / "data" / "speech" / "ro" / "ro_01.flac"

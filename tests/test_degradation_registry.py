@@ -9,7 +9,7 @@ import pytest
 
 from sesqa.generator.degradations import REGISTRY, AppliedDegradation, SamplingContext
 
-from .conftest import SR
+from .helpers import SR
 
 NAMES = sorted(REGISTRY)
 

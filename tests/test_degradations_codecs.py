@@ -16,7 +16,7 @@ from sesqa.generator.degradations.ogg_vorbis import VORBIS
 from sesqa.generator.degradations.opus import OPUS
 from sesqa.generator.degradations.wma import WMA
 
-from .conftest import SR
+from .helpers import SR
 
 CODECS = ["mp3", "ac3", "eac3", "mp2", "wma", "ogg_vorbis", "opus"]
 ONE_MS = SR // 1000

@@ -12,7 +12,7 @@ from sesqa.generator.degradations._section_ops import section_mask
 from sesqa.generator.degradations._stft import dropout_mask, istft, rms, sample_window, stft
 from sesqa.generator.degradations.resample import QUALITIES
 
-from .conftest import SR
+from .helpers import SR
 
 
 def params_for(name: str, x: np.ndarray, strength: float, seed: int = 0):

@@ -27,7 +27,7 @@ from sesqa.generator.degradations.phaser import Phaser
 from sesqa.generator.degradations.reverb import Reverb
 from sesqa.generator.degradations.tremolo import SHAPES, Tremolo
 
-from .conftest import SR
+from .helpers import SR
 
 N = int(1.1 * SR)
 EFFECTS = (

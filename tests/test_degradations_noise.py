@@ -8,7 +8,7 @@ import pytest
 from sesqa.generator.degradations import REGISTRY, SamplingContext
 from sesqa.generator.degradations.coloured_noise import coloured_noise
 
-from .conftest import SR
+from .helpers import SR
 
 ADDITIVE = ["additive_noise", "coloured_noise", "hum", "tonal_noise"]
 

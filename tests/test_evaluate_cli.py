@@ -23,7 +23,8 @@ from sesqa.cli import app
 from sesqa.evaluation import peers, shard_scores
 from sesqa.evaluation.kfold import assign_folds
 from sesqa.evaluation.peers import DnsmosPeer
-from sesqa.evaluation.report import evaluate, report_to_json
+from sesqa.evaluation.report import evaluate
+from sesqa.evaluation.report_format import report_to_json
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.model import ModelConfig, SesqaModel, save_checkpoint
 from sesqa.trainer.quadruples import vocabulary
@@ -249,6 +250,7 @@ def test_peer_without_speechmos_says_what_to_install(corpus: Path, tmp_path: Pat
     assert "pip install 'sesqa[peer]'" in result.output
 
 
+@pytest.mark.slow
 def test_kfold_trains_per_fold_and_pools_held_out_predictions(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "cv.json"
     result = _invoke(

@@ -1,15 +1,15 @@
 """Evaluation metrics and the CSV plumbing of ``sesqa evaluate``.
 
 MOS metrics against scipy.stats on random data (with and without ties, and on bootstrap
-resamples, where repeated items make ties); R_RANK, L_CONS and E_TOTAL against hand-computed
-examples; bootstrap intervals; reading each accepted CSV format; joining; malformed rows.
+resamples, where repeated items make ties); the report's R_RANK, L_CONS and E_TOTAL against
+`sesqa.criteria`'s measures (hand-checked in test_criteria.py); bootstrap intervals; reading
+each accepted CSV format; joining; malformed rows.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,27 +25,16 @@ from sesqa.evaluation.mos_metrics import (
     system_level,
     undefined_reasons,
 )
-from sesqa.evaluation.report import (
-    e_total,
-    evaluate,
-    format_report,
-    l_cons_pairs,
-    l_cons_quadruples,
-    mos_report,
-    r_rank,
-    r_rank_quadruples,
-    report_to_json,
-)
+from sesqa.criteria import l_cons_pairs, l_cons_quadruples, r_rank, r_rank_quadruples
+from sesqa.evaluation.report import evaluate, mos_report
+from sesqa.evaluation.report_format import format_report, report_to_json
 from sesqa.evaluation.tables import (
     LabelRow,
     PairRow,
     join_labels,
     join_pairs,
     normalise_path,
-    read_labels,
-    read_pairs,
     read_predictions,
-    system_from_name,
 )
 
 
@@ -145,41 +134,7 @@ def test_mos_report_utterance_and_system_level() -> None:
     assert mos_report(pred, true, n_boot=0).system == ()
 
 
-# ----------------------------------------------------------------------------- R_RANK, L_CONS, E_TOTAL
-
-
-def test_r_rank_hand_computed() -> None:
-    # pairs (better, worse): (3, 1) right; (2, 2) a tie, wrong; (1, 2) wrong; (4, 5) wrong -> 3/4
-    assert r_rank([3.0, 2.0, 1.0, 4.0], [1.0, 2.0, 2.0, 5.0]) == 0.75
-    assert r_rank([2.0, 3.0], [1.0, 0.0]) == 0.0
-    assert math.isnan(r_rank([], []))
-
-
-# Two quadruples (s_ik, s_il, s_jk, s_jl), beta = 0.1:
-# q1 = (3.0, 3.0, 2.0, 2.0): same-condition terms |0| + |0| + |1 - 1| = 0; x_i/x_j gaps are 1 >= beta,
-#      so apart = (0.1 - 0.1) / 0.2 = 0 for both frames -> L_CONS 0; both pairs in order.
-# q2 = (3.0, 3.2, 3.0, 3.1): same-condition terms |3.0 - 3.2| + |3.0 - 3.1| + |0.0 - 0.1| = 0.4, / 4 = 0.1;
-#      apart(3.0, 3.0) = 0.1 / 0.2 = 0.5 and apart(3.2, 3.1) = 0, mean 0.25 -> L_CONS 0.35;
-#      frame k is a tie (wrong), frame l in order -> 1 wrong pair of 2.
-QUADRUPLES = (np.array([3.0, 3.0]), np.array([3.0, 3.2]), np.array([2.0, 3.0]), np.array([2.0, 3.1]))
-
-
-def test_l_cons_quadruples_hand_computed() -> None:
-    assert l_cons_quadruples(*QUADRUPLES) == pytest.approx((0.0 + 0.35) / 2, abs=1e-12)
-    assert r_rank_quadruples(*QUADRUPLES) == pytest.approx(1 / 4)
-
-
-def test_l_cons_pairs_hand_computed() -> None:
-    # (2.0, 2.4) not noticeable: |-0.4| / 4 = 0.1; (2.0, 2.05) noticeable: (0.1 - 0.05) / 0.2 = 0.25;
-    # (3.0, 3.0) noticeable: 0.1 / 0.2 = 0.5 -> mean 0.85 / 3
-    value = l_cons_pairs([2.0, 2.0, 3.0], [2.4, 2.05, 3.0], [0, 1, 1])
-    assert value == pytest.approx(0.85 / 3, abs=1e-12)
-
-
-def test_e_total() -> None:
-    # the paper's Table 1 average: 0.5 * 0.474 + 0.090 + 0.067 = 0.394
-    assert e_total(0.474, 0.090, 0.067) == pytest.approx(0.394, abs=1e-12)
-    assert math.isnan(e_total(math.nan, 0.1, 0.1))
+# ----------------------------------------------------------------------------- the report
 
 
 def test_evaluate_all_sources() -> None:
@@ -292,13 +247,6 @@ def test_bootstrap_ci_generic() -> None:
         bootstrap_ci(np.mean, x, level=95)
 
 
-def test_bootstrap_speed() -> None:
-    pred, true = _random_scores(10, 1000, ties=True)
-    start = time.perf_counter()
-    bootstrap_mos(pred, true, n_boot=1000, rng=0)
-    assert time.perf_counter() - start < 5.0  # about 0.4 s on 2 cores
-
-
 # ----------------------------------------------------------------------------- CSV reading
 
 
@@ -333,24 +281,7 @@ def test_read_predictions_formats(tmp_path: Path) -> None:
     assert read_predictions(answer) == {"sys64e2f-utt491a78a": 3.25, "sys7ab3c-utt1417b69": 2.5}
 
 
-def test_read_labels_formats(tmp_path: Path) -> None:
-    plain = _write(tmp_path, "labels.csv", "path,mos,system\na.wav,3.5,A\nb.wav,2,\n")
-    assert read_labels(plain) == [LabelRow("a.wav", 3.5, "A"), LabelRow("b.wav", 2.0, None)]
-    nisqa = _write(tmp_path, "NISQA_corpus_file.csv", "db,con,filepath_deg,mos\nTEST,3,deg/c03_1.wav,2.9\n")
-    assert read_labels(nisqa) == [LabelRow("deg/c03_1.wav", 2.9, "3")]
-    bvcc = _write(
-        tmp_path, "test_mos_list.txt", "sys64e2f-utt491a78a.wav,4.0\nsys7ab3c-utt1417b69.wav,3.375\n"
-    )
-    assert read_labels(bvcc) == [
-        LabelRow("sys64e2f-utt491a78a.wav", 4.0, "sys64e2f"),
-        LabelRow("sys7ab3c-utt1417b69.wav", 3.375, "sys7ab3c"),
-    ]
-    assert system_from_name("wav/sys1a-utt2.wav") == "sys1a" and system_from_name("x.wav") is None
-
-
-def test_read_pairs(tmp_path: Path) -> None:
-    pairs = _write(tmp_path, "pairs.csv", "worse,better\nb.wav,a.wav\n")
-    assert read_pairs(pairs) == [PairRow("a.wav", "b.wav")]
+# Labels and pairs (`sesqa.labels.read_mos`, `read_pairs`) are tested in test_labels.py.
 
 
 @pytest.mark.parametrize(
@@ -372,9 +303,6 @@ def test_read_pairs(tmp_path: Path) -> None:
         (read_predictions, "path,quality\na.wav,3\n", r"bad\.csv:1: no score column"),
         (read_predictions, "name,score\na.wav,3\n", r"bad\.csv:1: no path column"),
         (read_predictions, "", r"bad\.csv: no rows"),
-        (read_labels, "path,mos\na.wav,3\nb.wav,\n", r"bad\.csv:3: mos '' is not a number"),
-        (read_pairs, "a,b\nx.wav,y.wav\n", r"bad\.csv:1: expected a header with columns better,worse"),
-        (read_pairs, "better,worse\nx.wav,x.wav\n", r"bad\.csv:2: a pair of a file with itself"),
     ],
 )
 def test_malformed_rows_name_file_and_line(

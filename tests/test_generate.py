@@ -18,7 +18,7 @@ from sesqa.generator.run import GenerateConfig, generate, my_shards, plan_shards
 from sesqa.shards import read_shard
 from sesqa.shards.check import check
 
-from .conftest import SR
+from .helpers import SR
 
 PATTERN = r"clean/(spk\d)/"
 

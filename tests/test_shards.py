@@ -12,12 +12,14 @@ import pytest
 from typer.testing import CliRunner
 
 from sesqa.cli import app
+from sesqa.generator.degradations import REGISTRY, AppliedDegradation
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.shards import ShardError, read_shard
 from sesqa.shards.codec import decode_flac, encode_flac, gain_for
+from sesqa.shards.manifest import read_vocabulary
 from sesqa.shards.reader import decode_sample
 
-from .conftest import SR
+from .helpers import SR
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +57,19 @@ def test_records_validate_and_name_the_problem(shard_dir):
     cases = {
         "schema": {**record, "schema": "sesqa.quadruple/0"},
         "delay_samples": {**record, "delay_samples": 99_999},
-        "unknown degradation": {**record, "chain_j": [{"type": "vinyl_crackle", "strength": 0.5, "params": {}}]},
+        "strength": {**record, "chain_j": [{"type": "mp3", "strength": 1.5, "params": {}}]},
+        "lacks": {**record, "chain_j": [{"type": "mp3", "strength": 0.5}]},
         "missing field 'seed'": {k: v for k, v in record.items() if k != "seed"},
     }
     for expected, bad in cases.items():
         with pytest.raises(ShardError, match=expected):
             decode_sample("s.tar", key, {**sample, "json": json.dumps(bad).encode()})
+    # A step is plain data: an unknown type reads, and the generator refuses it when it replays it
+    # (`shards check` flags it against the manifest: test_shard_format.py).
+    unknown = {**record, "chain_j": [{"type": "vinyl_crackle", "strength": 0.5, "params": {}}]}
+    step = decode_sample("s.tar", key, {**sample, "json": json.dumps(unknown).encode()}).record.chain_j[0]
+    with pytest.raises(ValueError, match="unknown degradation"):
+        AppliedDegradation.from_step(step)
     with pytest.raises(ShardError, match="lacks"):
         decode_sample("s.tar", key, {k: v for k, v in sample.items() if k != "j.flac"})
     with pytest.raises(ShardError, match="not valid FLAC"):
@@ -76,6 +85,7 @@ def test_check_passes_on_good_shards_and_fails_on_corrupt_ones(shard_dir, tmp_pa
     assert ok.exit_code == 0, ok.output
     assert "quadruples: test" in ok.output and "OK" in ok.output
     assert "additive_noise" in ok.output or "reverse" in ok.output
+    assert read_vocabulary([shard_dir]) == tuple(REGISTRY)  # the manifest carries the vocabulary
 
     broken = tmp_path / "broken"
     broken.mkdir()

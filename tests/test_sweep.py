@@ -14,10 +14,9 @@ from sesqa.generator.degradations.base import REGISTRY, AppliedDegradation
 from sesqa.generator.sources import peak_normalise
 from sesqa.model import save_checkpoint
 from sesqa.scoring.scorer import Scorer
-from sesqa.scoring.sweep import SweepConfig, run_sweep
+from sesqa.evaluation.sweep import SweepConfig, run_sweep
 
-from .conftest import SR, speech_like
-from .test_score import STATS, run_cli, tiny_config, warmed_up
+from .helpers import SR, STATS, run_cli, speech_like, tiny_config, warmed_up
 
 TYPES = ("additive_noise", "low_pass", "mp3")
 STRENGTHS = (0.2, 0.8)

@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from sesqa.evaluation.report import l_cons_quadruples, r_rank_quadruples
+from sesqa.criteria import l_cons_quadruples, r_rank_quadruples
 from sesqa.evaluation.shard_scores import score_shards
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.model import load_checkpoint
@@ -205,6 +205,7 @@ def test_bad_inputs_give_clear_errors_or_logged_skips(shards: Path, rated: tuple
         train(_config(tmp_path / "r4", empty), progress=False)
 
 
+@pytest.mark.slow
 def test_torchrun_two_cpu_processes(shards: Path, tmp_path: Path) -> None:
     out = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

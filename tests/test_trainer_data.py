@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import json
 import logging
 import math
 import shutil
@@ -16,32 +17,22 @@ import pytest
 import soundfile as sf
 import torch
 
-from sesqa.generator.degradations import REGISTRY, AppliedDegradation
-from sesqa.generator.metrics import RunningStats
+from sesqa.generator.degradations import REGISTRY
 from sesqa.generator.run import GenerateConfig, generate
+from sesqa.labels import JndItem, MosItem
 from sesqa.shards import read_shard
+from sesqa.shards.manifest import read_vocabulary
+from sesqa.shards.moments import RunningStats
+from sesqa.shards.schema import DegradationStep
 from sesqa.shards.stats import read_stats
 from sesqa.trainer.augment import Augment, augment_group, draw_factor
 from sesqa.trainer.batch import QuadBatch
-from sesqa.trainer.labelled import (
-    JndItem,
-    JndStream,
-    MosItem,
-    MosStream,
-    read_jnd_csv,
-    read_mos_csv,
-    split_holdout,
-)
-from sesqa.trainer.quadruples import (
-    QuadrupleStream,
-    count_samples,
-    quad_labels,
-    round_robin_share,
-    shard_sizes,
-    vocabulary,
-)
+from sesqa.trainer.labelled import JndStream, MosStream, split_holdout
+from sesqa.trainer.quad_labels import quad_labels, vocabulary
+from sesqa.trainer.quadruples import QuadrupleStream
+from sesqa.trainer.shard_plan import count_samples, round_robin_share, shard_sizes
 
-from .conftest import SR
+from .helpers import SR
 
 N_QUADS = 18
 """Shards of 4, 4, 4, 4, 2 quadruples: uneven, so DataLoader workers run out at different times."""
@@ -108,9 +99,12 @@ def assert_same_batches(a: list[QuadBatch], b: list[QuadBatch]) -> None:
 # --- labels ---------------------------------------------------------------------------------------
 
 
-def test_vocabulary_is_clean_then_the_registry():
+def test_vocabulary_is_clean_then_the_registry(shard_dir):
     vocab = vocabulary()
     assert vocab[0] == "clean" and vocab[1:] == tuple(REGISTRY) and len(vocab) == 38
+    assert vocabulary(read_vocabulary([shard_dir])) == vocab  # as the generator's manifest declares it
+    with pytest.raises(ValueError, match="clean"):
+        vocabulary(("clean", "mp3"))
 
 
 def test_labels_of_a_record_by_hand(shards):
@@ -120,7 +114,7 @@ def test_labels_of_a_record_by_hand(shards):
     stats = RunningStats(("si_sdr", "pesq", "stoi"))
     stats.update_many("si_sdr", [1.0, 3.0])  # mean 2, std 1
     stats.update_many("pesq", [2.0, 4.0])
-    step = lambda t, s: AppliedDegradation(t, s, None)  # params do not matter for labels
+    step = lambda t, s: DegradationStep(t, s, {})  # params do not matter for labels
     r = dataclasses.replace(
         record,
         chain_i=(),
@@ -149,6 +143,19 @@ def test_labels_of_a_record_by_hand(shards):
         quad_labels(r2, ("clean", "reverse"), (), None)
     with pytest.raises(ValueError, match="stats"):
         quad_labels(r2, vocab, ("si_sdr",), None)
+
+
+def test_training_refuses_valid_shards_of_another_vocabulary(shard_dir, tmp_path):
+    from sesqa.shards.manifest import MANIFEST
+    from sesqa.trainer.config import TrainConfig
+    from sesqa.trainer.loop import train
+
+    valid = tmp_path / "valid"
+    valid.mkdir()
+    (valid / MANIFEST).write_text(json.dumps({"degradation_types": ["mp3", "vinyl_crackle"]}))
+    config = TrainConfig(out=tmp_path / "run", shards=shard_dir, valid=valid, steps=1, model_preset="tiny", device="cpu", workers=0)
+    with pytest.raises(ValueError, match=r"different degradation types \(only in .*: \['ac3'.*only in .*valid: \['vinyl_crackle'\]"):
+        train(config, progress=False)
 
 
 # --- the quadruple stream -------------------------------------------------------------------------
@@ -308,77 +315,7 @@ def write(path: Path, x: np.ndarray, sr: int = SR) -> Path:
     return path
 
 
-def test_mos_csv_generic_nisqa_and_voicemos(tmp_path, caplog):
-    write(tmp_path / "audio" / "a.wav", ramp(0.1, 1.2))
-    write(tmp_path / "audio" / "b.wav", ramp(0.2, 1.2))
-    generic = tmp_path / "mos.csv"
-    generic.write_text(f"path,mos,system,dataset\naudio/a.wav,3.5,sysA,mine\n{tmp_path / 'audio' / 'b.wav'},1,,\n")
-    items = read_mos_csv(generic)
-    assert items == [MosItem(tmp_path / "audio" / "a.wav", 3.5, "sysA", "mine"), MosItem(tmp_path / "audio" / "b.wav", 1.0, None, None)]
-
-    corpus = tmp_path / "NISQA_Corpus"
-    write(corpus / "NISQA_TRAIN_SIM" / "deg" / "c00001_x.wav", ramp(0.1, 1.0))
-    (corpus / "NISQA_corpus_file.csv").write_text(
-        "db,con,file,con_description,filename_deg,filename_ref,source,lang,votes,mos,noi,col,dis,loud,filepath_deg,filepath_ref\n"
-        "NISQA_TRAIN_SIM,12,1,codec,c00001_x.wav,ref.wav,x,en,5,2.6,3,3,3,3,NISQA_TRAIN_SIM/deg/c00001_x.wav,NISQA_TRAIN_SIM/ref/ref.wav\n"
-    )
-    assert read_mos_csv(corpus / "NISQA_corpus_file.csv") == [
-        MosItem(corpus / "NISQA_TRAIN_SIM" / "deg" / "c00001_x.wav", 2.6, "12", "NISQA_TRAIN_SIM")
-    ]
-
-    bvcc = tmp_path / "DATA"
-    write(bvcc / "wav" / "sys64e2f-utt491a78e.wav", ramp(0.1, 1.0))
-    write(bvcc / "wav" / "sys7ab3c-utt0001.wav", ramp(0.1, 1.0))
-    (bvcc / "sets").mkdir()
-    (bvcc / "sets" / "train_mos_list.txt").write_text("sys64e2f-utt491a78e.wav,3.25\nsys7ab3c-utt0001.wav,4.0\n")
-    assert read_mos_csv(bvcc / "sets" / "train_mos_list.txt") == [
-        MosItem(bvcc / "wav" / "sys64e2f-utt491a78e.wav", 3.25, "sys64e2f"),
-        MosItem(bvcc / "wav" / "sys7ab3c-utt0001.wav", 4.0, "sys7ab3c"),
-    ]
-
-    bad = tmp_path / "bad.csv"
-    bad.write_text("path,mos\naudio/a.wav,3\naudio/b.wav,6.0\n")
-    with pytest.raises(ValueError, match=r"bad\.csv: line 3: MOS '6\.0'"):
-        read_mos_csv(bad)
-    bad.write_text("path,mos\naudio/a.wav,good\n")
-    with pytest.raises(ValueError, match=r"bad\.csv: line 2: MOS 'good'"):
-        read_mos_csv(bad)
-    bad.write_text("file;score\nx;y\n")
-    with pytest.raises(ValueError, match="not a MOS list"):
-        read_mos_csv(bad)
-
-    missing = tmp_path / "missing.csv"
-    missing.write_text("path,mos\naudio/a.wav,3\naudio/gone.wav,2\n")
-    with caplog.at_level(logging.WARNING, logger="sesqa.trainer.labelled"):
-        assert [i.path.name for i in read_mos_csv(missing)] == ["a.wav"]
-    assert "gone.wav" in caplog.text and "missing.csv" in caplog.text
-    missing.write_text("path,mos\naudio/gone.wav,2\n")
-    with pytest.raises(ValueError, match="gone.wav"):
-        read_mos_csv(missing)
-
-
-def test_jnd_csv_generic_and_perceptual_audio(tmp_path):
-    write(tmp_path / "a.wav", ramp(0.1, 1.0))
-    write(tmp_path / "b.wav", ramp(0.2, 1.0))
-    generic = tmp_path / "jnd.csv"
-    generic.write_text("path_a,path_b,label\na.wav,b.wav,1\nb.wav,b.wav,0\n")
-    assert read_jnd_csv(generic) == [JndItem(tmp_path / "a.wav", tmp_path / "b.wav", 1), JndItem(tmp_path / "b.wav", tmp_path / "b.wav", 0)]
-
-    pa = tmp_path / "dataset"
-    write(pa / "combined_1" / "0.0_x.wav", ramp(0.1, 1.0))
-    write(pa / "combined_1" / "5.0_x.wav", ramp(0.2, 1.0))
-    write(pa / "white_noise_list" / "n1.wav", ramp(0.1, 1.0))
-    write(pa / "white_noise_list" / "n2.wav", ramp(0.2, 1.0))
-    (pa / "dataset_combined.txt").write_text("combined_1/0.0_x.wav\tcombined_1/5.0_x.wav\t1\ncombined_1/0.0_x.wav\tcombined_1/0.0_x.wav\t0\n")
-    assert read_jnd_csv(pa / "dataset_combined.txt") == [
-        JndItem(pa / "combined_1" / "0.0_x.wav", pa / "combined_1" / "5.0_x.wav", 1),
-        JndItem(pa / "combined_1" / "0.0_x.wav", pa / "combined_1" / "0.0_x.wav", 0),
-    ]
-    (pa / "dataset_linear.txt").write_text("n1.wav\tn2.wav\t1\twhite_noise\n")
-    assert read_jnd_csv(pa / "dataset_linear.txt") == [JndItem(pa / "white_noise_list" / "n1.wav", pa / "white_noise_list" / "n2.wav", 1)]
-    (pa / "bad.txt").write_text("combined_1/0.0_x.wav\tcombined_1/5.0_x.wav\t2\n")
-    with pytest.raises(ValueError, match=r"bad\.txt: line 1: label '2'"):
-        read_jnd_csv(pa / "bad.txt")
+# Reading MOS and JND lists (`sesqa.labels.read_mos`, `read_jnd`) is tested in test_labels.py.
 
 
 def test_split_holdout_is_seeded_and_disjoint():

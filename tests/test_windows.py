@@ -13,18 +13,11 @@ import pytest
 import soundfile as sf
 import soxr
 
-from sesqa.audio import AudioError
-from sesqa.scoring.windows import (
-    AUDIO_EXTENSIONS,
-    AudioStream,
-    Frame,
-    batched,
-    find_audio,
-    iter_frames,
-    open_stream,
-)
+from sesqa.audio import AudioError, AudioStream, open_stream
+from sesqa.scoring.frames import Frame, batched, iter_frames
+from sesqa.scoring.paths import AUDIO_EXTENSIONS, find_audio
 
-from .conftest import SR, speech_like
+from .helpers import SR, speech_like
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -271,7 +264,8 @@ _RSS_SCRIPT = textwrap.dedent(
     """
     import json, sys, time
     import av, numpy, soundfile, soxr
-    from sesqa.scoring.windows import iter_frames, open_stream
+    from sesqa.audio import open_stream
+    from sesqa.scoring.frames import iter_frames
 
     def peak_mb():
         # VmHWM, not ru_maxrss: a child started from a large parent inherits the parent's ru_maxrss
@@ -301,6 +295,7 @@ _RSS_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_two_hour_file_streams_in_constant_memory(tmp_path: Path) -> None:
     sr, minutes = 16_000, 120
     rng = np.random.default_rng(7)

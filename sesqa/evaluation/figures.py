@@ -33,7 +33,7 @@ def plot_predictor(
 ) -> list[Path]:
     """The figures of one predictor in ``config.plot``: ``scatter-<name>.png``, ``strength-<name>-shards.png``,
     ``strength-<name>-list.png``, ``time-<file stem>.png`` (the first TIME_PLOTS_MAX files)."""
-    from ..scoring import plots
+    from . import plots
 
     assert config.plot is not None
     folder = Path(config.plot)

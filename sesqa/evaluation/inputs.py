@@ -5,15 +5,14 @@ Shared by the single run and k-fold cross-validation.
 
 from __future__ import annotations
 
-import csv
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .tables import LabelRow, PairRow, read_labels, read_pairs
+from ..labels import Column, ListFormat, find_audio, read_list, read_mos, read_pairs
+from .tables import LabelRow, PairRow
 
 if TYPE_CHECKING:
     from ..scoring.scorer import Scorer, ScoreResult
@@ -31,15 +30,10 @@ def show_first(items: Sequence[Any], n: int = SHOW_FIRST) -> str:
     return shown + (f" and {len(items) - n} more" if len(items) > n else "")
 
 
-def resolve_audio(name: str, base: Path) -> Path:
-    """The audio file a CSV names: absolute as is; else the first existing of the CSV's folder,
-    the working directory, the folder above (NISQA corpus), ``wav/`` in or beside it (BVCC);
-    the first candidate when none exists (scoring then reports it missing)."""
-    p = Path(name).expanduser()
-    if p.is_absolute():
-        return p
-    candidates = [base / p, p, base.parent / p, base / "wav" / p, base.parent / "wav" / p]
-    return next((c for c in candidates if c.is_file()), candidates[0])
+STRENGTH_FORMATS: tuple[ListFormat, ...] = (
+    ListFormat("strength list", (Column("path", ("path",), "path"), Column("type", ("type",)), Column("strength", ("strength",), "number"))),
+)
+"""Strength lists: ``path,type,strength`` with a header; an empty type means clean audio."""
 
 
 @dataclass(frozen=True)
@@ -55,46 +49,37 @@ class EvaluateInputs:
 
 
 def read_strengths(source: Path) -> list[LabelRow]:
-    """Rows ``path,type,strength`` of a strength list, as LabelRow(path, strength, type)."""
-    rows: list[LabelRow] = []
-    with Path(source).open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        header = {h.lower().strip(): h for h in reader.fieldnames or ()}
-        need = {"path", "type", "strength"}
-        if not need <= set(header):
-            raise ValueError(f"{source}: expected a header with path,type,strength (got {', '.join(reader.fieldnames or ()) or 'nothing'})")
-        for row in reader:
-            where = f"{source}:{reader.line_num}"
-            try:
-                strength = float(row[header["strength"]])
-            except ValueError:
-                raise ValueError(f"{where}: strength {row[header['strength']]!r} is not a number") from None
-            if not math.isfinite(strength):
-                raise ValueError(f"{where}: strength {row[header['strength']]!r} is not finite")
-            kind = (row[header["type"]] or "").strip() or "clean"
-            rows.append(LabelRow(row[header["path"]].strip(), strength, kind))
-    if not rows:
-        raise ValueError(f"{source}: no rows")
-    return rows
+    """Rows ``path,type,strength`` of a strength list, as LabelRow(path, strength, type).
+
+    Read by `sesqa.labels`' table reader: the same separators, comments and errors as labels.
+    """
+    listed = read_list(source, STRENGTH_FORMATS, "strength list")
+    return [LabelRow(str(v["path"]), float(v["strength"]), str(v["type"] or "clean")) for _, v in listed.rows]  # type: ignore[arg-type]
 
 
 def read_inputs(config: EvaluateConfig) -> EvaluateInputs:
-    """Read the labels, pairs and strengths CSVs ``config`` names, resolving every path they name."""
+    """Read the labels, pairs and strengths CSVs ``config`` names, resolving every path they name.
+
+    Labels and pairs come from `sesqa.labels` (one reader, one audio lookup for train and
+    evaluate); a name is resolved by the first list that names it.
+    """
     audio: dict[str, Path] = {}
     labels = pairs = strengths = None
     if config.labels is not None:
-        labels = tuple(read_labels(config.labels))
-        for row in labels:
-            audio.setdefault(row.path, resolve_audio(row.path, Path(config.labels).parent))
+        items = read_mos(config.labels)
+        labels = tuple(LabelRow(item.name, item.mos, item.system) for item in items)
+        for item in items:
+            audio.setdefault(item.name, item.path)
     if config.pairs is not None:
-        pairs = tuple(read_pairs(config.pairs))
-        for pair in pairs:
-            for name in pair:
-                audio.setdefault(name, resolve_audio(name, Path(config.pairs).parent))
+        ordered = read_pairs(config.pairs)
+        pairs = tuple(PairRow(*pair.names) for pair in ordered)
+        for pair in ordered:
+            audio.setdefault(pair.names[0], pair.better)
+            audio.setdefault(pair.names[1], pair.worse)
     if config.strengths is not None:
         strengths = tuple(read_strengths(config.strengths))
         for row in strengths:
-            audio.setdefault(row.path, resolve_audio(row.path, Path(config.strengths).parent))
+            audio.setdefault(row.path, find_audio(row.path, Path(config.strengths).parent))
     return EvaluateInputs(labels, pairs, strengths, audio)
 
 
@@ -138,8 +123,8 @@ __all__ = [
     "EvaluateInputs",
     "open_scorer",
     "read_inputs",
+    "STRENGTH_FORMATS",
     "read_strengths",
-    "resolve_audio",
     "score_audio",
     "show_first",
 ]

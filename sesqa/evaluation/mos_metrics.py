@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-from .arrays import as_scores, same_length
+from ..criteria import as_scores, mos_error, same_length
 
 MOS_METRICS: tuple[str, ...] = ("l_mos", "mse", "lcc", "srcc", "ktau")
 """Metric names of `mos_metrics`, in display order."""
@@ -104,7 +104,7 @@ def mos_metrics_counts(pred: np.ndarray, true: np.ndarray, counts: np.ndarray) -
     counts = counts.astype(np.float64, copy=False)
     err = pred - true
     out = {
-        "l_mos": counts @ np.abs(err) / n,
+        "l_mos": counts @ mos_error(pred, true) / n,
         "mse": counts @ (err * err) / n,
     }
     if n < 2:

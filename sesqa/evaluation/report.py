@@ -1,18 +1,17 @@
-"""Evaluation metrics of SESQA (SPEC section 7) and of the VoiceMOS challenge (section 8).
+"""The evaluation report of SESQA (SPEC section 7) and of the VoiceMOS challenge (section 8).
 
-Pure functions over numpy arrays of scores:
+Every figure the data allow, each with a percentile-bootstrap confidence interval (`bootstrap`):
 
 - MOS labels: L_MOS (mean absolute error), MSE, LCC (Pearson), SRCC (Spearman, ties get their
   average rank) and KTAU (Kendall tau-b, as ``scipy.stats.kendalltau``), at utterance level and
-  at system level (per-system means of predictions and of labels).
+  at system level (per-system means of predictions and of labels), from `mos_metrics`.
 - ordered pairs: R_RANK, the ratio of wrongly ordered pairs (``criteria.wrong_order``).
 - quadruples: L_CONS (``criteria.quadruple_consistency``) and R_RANK over both frame pairs
-  (x_ik vs x_jk, x_il vs x_jl); JND pairs: L_CONS (``criteria.pair_consistency``).
-- E_TOTAL = 0.5 L_MOS + R_RANK + L_CONS.
+  (``criteria.quadruple_wrong_order``); JND pairs: L_CONS (``criteria.pair_consistency``).
+- E_TOTAL = 0.5 L_MOS + R_RANK + L_CONS (``criteria.e_total``).
 
-Every figure comes with a percentile-bootstrap confidence interval (`bootstrap`); the MOS
-metrics themselves live in `mos_metrics`; this module adds the pair and quadruple figures and
-assembles the report.
+The point measures themselves live in `sesqa.criteria`, shared with trainer validation; this
+module adds the intervals and assembles the report; `report_format` writes it as text and JSON.
 
 E_TOTAL needs all three parts: where L_MOS, R_RANK or L_CONS is missing (no such data, or the
 figure is undefined), E_TOTAL is NaN and its note names the missing parts, so a partial sum is
@@ -30,9 +29,18 @@ from typing import Any
 
 import numpy as np
 
-from sesqa.criteria import BETA, pair_consistency, quadruple_consistency, wrong_order
-
-from .arrays import as_scores, same_length
+from ..criteria import (
+    BETA,
+    as_noticeable,
+    as_scores,
+    e_total,
+    pair_consistency,
+    quadruple_arrays,
+    quadruple_consistency,
+    quadruple_wrong_order,
+    same_length,
+    wrong_order,
+)
 from .bootstrap import as_generator, check_bootstrap, mean_replicates, mos_replicates, percentile_interval
 from .mos_metrics import MOS_METRICS, mos_metrics, system_level, undefined_reasons
 
@@ -119,67 +127,6 @@ class EvaluationReport:
             if row.name == name and (level is None or row.level == level):
                 return row
         return None
-
-
-# ----------------------------------------------------------------------------- pairs, quadruples
-
-
-def r_rank(s_better: Sequence[float] | np.ndarray, s_worse: Sequence[float] | np.ndarray) -> float:
-    """R_RANK: the ratio of pairs not strictly in the right order (a tie counts as wrong)."""
-    b = as_scores(s_better, "s_better")
-    w = as_scores(s_worse, "s_worse")
-    if same_length(s_better=b, s_worse=w) == 0:
-        return math.nan
-    return float(np.mean(wrong_order(b, w)))
-
-
-def _quadruple_wrong(s_ik: np.ndarray, s_il: np.ndarray, s_jk: np.ndarray, s_jl: np.ndarray) -> np.ndarray:
-    """Per quadruple: the share of its two pairs (frame k, frame l) scored in the wrong order."""
-    return (wrong_order(s_ik, s_jk) + wrong_order(s_il, s_jl)) / 2.0
-
-
-def _quadruple_arrays(s_ik: Any, s_il: Any, s_jk: Any, s_jl: Any) -> tuple[np.ndarray, ...]:
-    arrays = {
-        name: as_scores(a, name)
-        for name, a in (("s_ik", s_ik), ("s_il", s_il), ("s_jk", s_jk), ("s_jl", s_jl))
-    }
-    same_length(**arrays)
-    return tuple(arrays.values())
-
-
-def r_rank_quadruples(s_ik: Any, s_il: Any, s_jk: Any, s_jl: Any) -> float:
-    """R_RANK over the 2 N pairs of N quadruples, x_i (the better signal) against x_j."""
-    ik, il, jk, jl = _quadruple_arrays(s_ik, s_il, s_jk, s_jl)
-    return float(np.mean(_quadruple_wrong(ik, il, jk, jl))) if len(ik) else math.nan
-
-
-def l_cons_quadruples(s_ik: Any, s_il: Any, s_jk: Any, s_jl: Any, beta: float = BETA) -> float:
-    """L_CONS: mean of `criteria.quadruple_consistency` over quadruples (x_i/x_j, frames k/l)."""
-    ik, il, jk, jl = _quadruple_arrays(s_ik, s_il, s_jk, s_jl)
-    return float(np.mean(quadruple_consistency(ik, il, jk, jl, beta))) if len(ik) else math.nan
-
-
-def _as_noticeable(values: Any) -> np.ndarray:
-    """JND labels as 0.0/1.0, or ValueError: anything but 0/1 is not a JND judgement."""
-    array = as_scores(values, "noticeable")
-    if not np.all((array == 0.0) | (array == 1.0)):
-        raise ValueError("noticeable: JND labels must be 0 (no difference heard) or 1")
-    return array
-
-
-def l_cons_pairs(s_u: Any, s_v: Any, noticeable: Any, beta: float = BETA) -> float:
-    """L_CONS on JND pairs: mean of `criteria.pair_consistency` (noticeable = 1 or 0)."""
-    u = as_scores(s_u, "s_u")
-    v = as_scores(s_v, "s_v")
-    jnd = _as_noticeable(noticeable)
-    if same_length(s_u=u, s_v=v, noticeable=jnd) == 0:
-        return math.nan
-    return float(np.mean(pair_consistency(u, v, jnd, beta)))
-
-
-def e_total(l_mos: float, r_rank: float, l_cons: float) -> float:
-    """E_TOTAL = 0.5 L_MOS + R_RANK + L_CONS; NaN when any part is NaN (a part is missing)."""
-    return 0.5 * l_mos + r_rank + l_cons
 
 
 # ----------------------------------------------------------------------------- reports
@@ -334,10 +281,10 @@ def evaluate(
         rank_source["pairs"] = (value, reps)
         counts["pairs"] = n
     if quadruples is not None:
-        ik, il, jk, jl = _quadruple_arrays(*quadruples)
+        ik, il, jk, jl = quadruple_arrays(*quadruples)
         n = len(ik)
         per_unit = np.stack(
-            [_quadruple_wrong(ik, il, jk, jl), quadruple_consistency(ik, il, jk, jl, beta)], axis=1
+            [quadruple_wrong_order(ik, il, jk, jl), quadruple_consistency(ik, il, jk, jl, beta)], axis=1
         )
         value_rank, value_cons = (float(v) for v in per_unit.mean(axis=0)) if n else (math.nan, math.nan)
         reps = mean_replicates(per_unit, n_boot, rng) if n and n_boot else None
@@ -358,7 +305,7 @@ def evaluate(
     if jnd is not None:
         u = as_scores(jnd[0], "s_u")
         v = as_scores(jnd[1], "s_v")
-        heard = _as_noticeable(jnd[2])
+        heard = as_noticeable(jnd[2])
         n = same_length(s_u=u, s_v=v, noticeable=heard)
         per_pair = pair_consistency(u, v, heard, beta)
         value = float(np.mean(per_pair)) if n else math.nan
@@ -401,81 +348,7 @@ def _e_total_estimate(
         )
     value = e_total(values["l_mos"], values["r_rank"], values["l_cons"])
     reps = [replicates.get(p) for p in parts]
-    combined = None if any(r is None for r in reps) else 0.5 * reps[0] + reps[1] + reps[2]
+    combined = None if any(r is None for r in reps) else e_total(*reps)
     sources = ", ".join(f"{DISPLAY_NAMES[p]} ({used[p]})" for p in parts)
     note = f"from {sources}; each data source resampled independently"
     return _estimate("e_total", "overall", value, combined, confidence, 0, note)
-
-
-# ----------------------------------------------------------------------------- output
-
-
-def _format_number(value: float) -> str:
-    return "nan" if not math.isfinite(value) else f"{value:.4f}"
-
-
-def format_report(report: EvaluationReport | MosReport) -> str:
-    """A fixed-width table (metric, level, value, interval, n) with notes below it."""
-    if isinstance(report, MosReport):
-        rows: Sequence[Estimate] = report.utterance + report.system
-        confidence = None
-    else:
-        rows = report.estimates
-        confidence = report.confidence
-    ci_title = f"{round(100 * confidence):d}% CI" if confidence is not None else "CI"
-    header = f"{'metric':<8} {'level':<10} {'value':>8}  {ci_title:<20} {'n':>7}"
-    lines = [header, "-" * len(header)]
-    notes = []
-    for row in rows:
-        interval = (
-            ""
-            if not (math.isfinite(row.low) and math.isfinite(row.high))
-            else f"[{_format_number(row.low)}, {_format_number(row.high)}]"
-        )
-        count = str(row.n) if row.n else ""
-        lines.append(
-            f"{row.display_name:<8} {row.level:<10} {_format_number(row.value):>8}  {interval:<20} {count:>7}"
-        )
-        if row.note:
-            notes.append(f"  {row.display_name} ({row.level}): {row.note}")
-    if notes:
-        lines += ["", "notes:", *notes]
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def _json_number(value: float) -> float | None:
-    """JSON has no NaN: undefined figures are written as null."""
-    return value if math.isfinite(value) else None
-
-
-def report_to_json(report: EvaluationReport | MosReport) -> dict[str, Any]:
-    """A JSON-ready dict of the report (NaN written as null)."""
-    rows = report.utterance + report.system if isinstance(report, MosReport) else report.estimates
-    metrics = [
-        {
-            "metric": row.name,
-            "level": row.level,
-            "value": _json_number(row.value),
-            "ci_low": _json_number(row.low),
-            "ci_high": _json_number(row.high),
-            "n": row.n,
-            "note": row.note,
-        }
-        for row in rows
-    ]
-    if isinstance(report, MosReport):
-        return {
-            "metrics": metrics,
-            "counts": {
-                "mos_items": report.n_items,
-                "systems": report.n_systems,
-                "without_system": report.n_without_system,
-            },
-        }
-    return {
-        "confidence": report.confidence,
-        "n_boot": report.n_boot,
-        "seed": report.seed,
-        "counts": dict(report.counts),
-        "metrics": metrics,
-    }

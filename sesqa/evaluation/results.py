@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..files import atomic_write_text
 from .report import EvaluationReport
 
 if TYPE_CHECKING:
@@ -55,18 +54,10 @@ class EvaluationRun:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` under a temporary name in the same folder, then rename it."""
+    """Write ``text`` to ``path`` atomically (`sesqa.files`), making its folder first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text, newline="")
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -82,7 +73,7 @@ def write_scores(config: EvaluateConfig, name: str, header: Sequence[str], rows:
     """Per-file scores beside ``out`` (``<out stem>.<name>.csv``), reusable as ``--pred``."""
     if config.out is None:
         return None
-    from ..scoring.plots import safe_name
+    from .plots import safe_name
 
     out = Path(config.out)
     path = out.with_name(f"{out.stem}.{safe_name(name)}.csv")

@@ -2,7 +2,7 @@
 
 Inputs, which may be combined (E_TOTAL needs MOS labels and shards together):
 
-- ``labels`` (a MOS CSV, see `tables.read_labels`): L_MOS, MSE, LCC, SRCC, KTAU at utterance and
+- ``labels`` (a MOS CSV, see `sesqa.labels.read_mos`): L_MOS, MSE, LCC, SRCC, KTAU at utterance and
   system level;
 - ``pairs`` (``better,worse``): R_RANK;
 - ``shards`` (a directory of generated ``<split>-*.tar``): the four 1 s frames of every quadruple
@@ -37,7 +37,7 @@ from .joins import evaluate_joined, join_all
 from .kfold import fold_table, run_kfold
 from .peer_run import run_peer
 from .peers import make_peer
-from .report import format_report, report_to_json
+from .report_format import format_report, report_to_json
 from .results import EvaluationRun, PredictorReport, write_atomic, write_scores
 from .shard_scores import score_shards
 from .tables import read_predictions
@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 def run_evaluate(config: EvaluateConfig) -> EvaluationRun:
     """Evaluate as `config` says (k-fold when ``config.kfold``), write ``out`` and plots, return all."""
     if config.plot is not None:
-        from ..scoring.plots import pyplot
+        from .plots import pyplot
 
         pyplot()  # fail now, before minutes of scoring, when matplotlib is missing
     peer = make_peer(config.peer) if config.peer is not None else None

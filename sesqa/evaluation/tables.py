@@ -1,58 +1,36 @@
-"""CSV plumbing for ``sesqa evaluate``: read predictions, MOS labels and ordered pairs, join by path.
+"""CSV plumbing for ``sesqa evaluate``: read predictions, join them to MOS labels and ordered pairs by path.
 
-Predictions (`read_predictions`): a header with a path column and a score column. Path columns,
-first found wins: ``path``, ``filepath_deg``, ``filepath``, ``file_path``, ``filename``, ``deg``,
-``file``, ``wav``, ``utt``, ``utterance``, ``utt_id``. Score columns: ``score`` (``sesqa score``),
-``mos_pred`` (NISQA), ``prediction``, ``predicted_mos``, ``pred``, ``OVRL`` then ``P808_MOS``
-(DNSMOS' ``dnsmos_local.py``: ``filename`` plus ``OVRL``, ``SIG``, ``BAK``, ``P808_MOS``, and an
-unnamed pandas index column, which is ignored); ``column=`` picks any other. Header names match
-case-insensitively. A file without a header whose second field is a number is read as
-``path,score`` (VoiceMOS answer files: ``sys64e2f-utt491a78a,3.25``).
+Labels and pairs are read by `sesqa.labels` (formats in docs/train.md, "Label files: MOS, JND and
+pairs"); this module turns them into join rows (`LabelRow`, `PairRow`: paths as written).
 
-Labels (`read_labels`): path column as above, MOS column ``mos`` (also ``true_mos``,
-``mos_true``, ``label``), optional system column ``system`` (also ``system_id``, ``sys``,
-``sys_id``, ``condition``, ``con``: NISQA corpus files). Without a header: ``path,mos`` (BVCC
-``sets/*_mos_list.txt``). Without a system column, a BVCC-style name ``sys<id>-utt<id>`` gives
-the system ``sys<id>``.
-
-Pairs (`read_pairs`): header ``better,worse``, two paths, the first should score higher.
+Predictions (`read_predictions`), read by the same table reader (separators, comments, errors
+naming file and line): a header with a path column and a score column. Path columns, first
+found wins: `sesqa.labels.PATH_COLUMNS` (``path``, ``filepath_deg``, ``filepath``, ``file_path``,
+``filename``, ``deg``, ``file``, ``wav``, ``utt``, ``utterance``, ``utt_id``). Score columns:
+``score`` (``sesqa score``), ``mos_pred`` (NISQA), ``prediction``, ``predicted_mos``, ``pred``,
+``OVRL`` then ``P808_MOS`` (DNSMOS' ``dnsmos_local.py``: ``filename`` plus ``OVRL``, ``SIG``,
+``BAK``, ``P808_MOS``, and an unnamed pandas index column, which is ignored); ``column=`` picks
+any other. Header names match case-insensitively. A file without a header whose second field is
+a number is read as ``path,score`` (VoiceMOS answer files: ``sys64e2f-utt491a78a,3.25``).
 
 Joining (`join_labels`, `join_pairs`) matches a label's path to a prediction's by normalised
 path; failing that by file name, when that name is unique among the predictions and among the
 paths being looked up; failing that by file name without extension, under the same rule. What
 matches nothing is returned, never silently dropped.
-
-Fields are separated by commas, or by tabs or semicolons when the first line has no comma.
-Blank lines and lines starting with ``#`` are skipped. Malformed rows raise ValueError naming
-the file, the line and the problem.
 """
 
 from __future__ import annotations
 
-import csv
-import math
 import posixpath
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-PATH_COLUMNS: tuple[str, ...] = (
-    "path",
-    "filepath_deg",
-    "filepath",
-    "file_path",
-    "filename",
-    "deg",
-    "file",
-    "wav",
-    "utt",
-    "utterance",
-    "utt_id",
-)
+from ..labels import PATH_COLUMNS, Column, ListFormat, normalise_path, read_list
+
 SCORE_COLUMNS: tuple[str, ...] = (
     "score",
     "mos_pred",
@@ -62,10 +40,11 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "ovrl",
     "p808_mos",
 )
-MOS_COLUMNS: tuple[str, ...] = ("mos", "true_mos", "mos_true", "label")
-SYSTEM_COLUMNS: tuple[str, ...] = ("system", "system_id", "sys", "sys_id", "condition", "con")
-
-_BVCC_NAME = re.compile(r"^(sys[0-9A-Za-z]+)-utt")
+PREDICTION_FORMATS: tuple[ListFormat, ...] = (
+    ListFormat("scores CSV", (Column("path", PATH_COLUMNS, "path"), Column("score", SCORE_COLUMNS, "number"))),
+    ListFormat("VoiceMOS answer file", (Column("path", kind="path"), Column("score", kind="number")), header=False),
+)
+"""Prediction lists: a header naming a path and a score column, or header-less ``path,score``."""
 
 
 class LabelRow(NamedTuple):
@@ -112,211 +91,29 @@ class PairJoin:
 # ----------------------------------------------------------------------------- reading
 
 
-def _delimiter(first_line: str) -> str:
-    if "," in first_line:
-        return ","
-    if "\t" in first_line:
-        return "\t"
-    if ";" in first_line:
-        return ";"
-    return ","
-
-
-def _rows(source: str | Path) -> Iterator[tuple[int, list[str]]]:
-    """(line number, stripped fields) of each non-blank, non-comment row of a CSV file."""
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 text ({error})") from error
-    lines = text.splitlines()
-    first = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
-    reader = csv.reader(lines, delimiter=_delimiter(first))
-    try:
-        for fields in reader:
-            if not fields or all(not f.strip() for f in fields) or fields[0].lstrip().startswith("#"):
-                continue
-            yield reader.line_num, [f.strip() for f in fields]
-    except csv.Error as error:
-        raise ValueError(f"{path}:{reader.line_num}: malformed CSV ({error})") from error
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _find_column(header: list[str], candidates: Iterable[str]) -> int | None:
-    """Index of the first candidate present in ``header`` (case-insensitive), or None."""
-    lowered = [h.lower() for h in header]
-    for name in candidates:
-        if name in lowered:
-            return lowered.index(name)
-    return None
-
-
-def _number(text: str, what: str, where: str) -> float:
-    """``text`` as a finite float, or ValueError saying where and what is wrong."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{where}: {what} {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: {what} {text!r} is not a finite number")
-    return value
-
-
-def _field(fields: list[str], index: int, what: str, where: str) -> str:
-    """Field ``index`` of a row, or ValueError if the row is too short."""
-    if index >= len(fields):
-        raise ValueError(f"{where}: row has {len(fields)} fields, no {what} (column {index + 1})")
-    return fields[index]
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """Where the columns of a table are, and whether its first row is data."""
-
-    path: int
-    value: int
-    system: int | None
-    headerless: bool
-
-
-def _layout(
-    source: Path,
-    line: int,
-    first: list[str],
-    value_columns: Sequence[str],
-    what: str,
-    column: str | None = None,
-) -> _Layout:
-    """Locate the path/value(/system) columns from the first row, or ValueError naming the file."""
-    path_index = _find_column(first, PATH_COLUMNS)
-    if path_index is None and len(first) >= 2 and _is_number(first[1]) and not _is_number(first[0]):
-        return _Layout(0, 1, None, True)
-    if path_index is None:
-        raise ValueError(
-            f"{source}:{line}: no path column; expected a header with one of {', '.join(PATH_COLUMNS)} "
-            f"(got {', '.join(first) or 'an empty row'}), or headerless 'path,{what}' rows"
-        )
-    if column is not None:
-        value_index = _find_column(first, [column.lower()])
-        if value_index is None:
-            raise ValueError(f"{source}:{line}: no column {column!r} (header: {', '.join(first)})")
-    else:
-        value_index = _find_column(first, value_columns)
-        if value_index is None:
-            raise ValueError(
-                f"{source}:{line}: no {what} column; expected one of {', '.join(value_columns)} "
-                f"(header: {', '.join(first)})"
-            )
-    return _Layout(path_index, value_index, _find_column(first, SYSTEM_COLUMNS), False)
-
-
-def _table(
-    source: str | Path, value_columns: Sequence[str], what: str, column: str | None = None
-) -> Iterator[tuple[str, str, float, str | None]]:
-    """(where, path, value, system field) of each data row of a path/value table."""
-    path = Path(source)
-    rows = _rows(path)
-    first = next(rows, None)
-    if first is None:
-        raise ValueError(f"{path}: no rows")
-    layout = _layout(path, first[0], first[1], value_columns, what, column)
-    data = rows if not layout.headerless else _chain(first, rows)
-    for line, fields in data:
-        where = f"{path}:{line}"
-        name = _field(fields, layout.path, "path", where)
-        if not name:
-            raise ValueError(f"{where}: empty path")
-        value = _number(_field(fields, layout.value, what, where), what, where)
-        system = fields[layout.system] if layout.system is not None and layout.system < len(fields) else None
-        yield where, name, value, system or None
-
-
-def _chain(
-    first: tuple[int, list[str]], rest: Iterator[tuple[int, list[str]]]
-) -> Iterator[tuple[int, list[str]]]:
-    yield first
-    yield from rest
-
-
 def read_predictions(source: str | Path, column: str | None = None) -> dict[str, float]:
     """Path -> predicted score from a CSV of ``sesqa score``, NISQA, DNSMOS or a VoiceMOS answer file.
 
     ``column`` names the score column when it is none of `SCORE_COLUMNS` (or to pick DNSMOS'
     ``P808_MOS`` over ``OVRL``). A path listed twice is an error.
     """
+    formats = PREDICTION_FORMATS
+    if column is not None:
+        scores_csv = replace(formats[0], columns=(formats[0].columns[0], Column("score", (column,), "number")))
+        formats = (scores_csv, *formats[1:])
     scores: dict[str, float] = {}
     seen: dict[str, str] = {}
-    for where, name, value, _ in _table(source, SCORE_COLUMNS, "score", column):
+    for where, values in read_list(source, formats, "predictions list").rows:
+        name = str(values["path"])
         key = normalise_path(name)
         if key in seen:
             raise ValueError(f"{where}: path {name!r} already listed at {seen[key]}")
         seen[key] = where
-        scores[name] = value
+        scores[name] = float(values["score"])  # type: ignore[arg-type]
     return scores
 
 
-def system_from_name(path: str) -> str | None:
-    """The system id of a BVCC-style file name ``sys<id>-utt<id>[.wav]``, else None."""
-    match = _BVCC_NAME.match(posixpath.basename(normalise_path(path)))
-    return match.group(1) if match else None
-
-
-def read_labels(source: str | Path) -> list[LabelRow]:
-    """MOS labels ``(path, mos, system)`` from a labels CSV, a NISQA corpus CSV or a BVCC list.
-
-    A path listed twice is an error (average the ratings before evaluating).
-    """
-    labels: list[LabelRow] = []
-    seen: dict[str, str] = {}
-    for where, name, value, system in _table(source, MOS_COLUMNS, "mos"):
-        key = normalise_path(name)
-        if key in seen:
-            raise ValueError(f"{where}: path {name!r} already listed at {seen[key]}")
-        seen[key] = where
-        labels.append(LabelRow(name, value, system if system is not None else system_from_name(name)))
-    return labels
-
-
-def read_pairs(source: str | Path) -> list[PairRow]:
-    """Ordered pairs ``(better, worse)`` from a CSV with columns ``better,worse``."""
-    path = Path(source)
-    rows = _rows(path)
-    first = next(rows, None)
-    if first is None:
-        raise ValueError(f"{path}: no rows")
-    better = _find_column(first[1], ["better"])
-    worse = _find_column(first[1], ["worse"])
-    if better is None or worse is None:
-        raise ValueError(
-            f"{path}:{first[0]}: expected a header with columns better,worse (got {', '.join(first[1])})"
-        )
-    pairs = []
-    for line, fields in rows:
-        where = f"{path}:{line}"
-        b = _field(fields, better, "better path", where)
-        w = _field(fields, worse, "worse path", where)
-        if not b or not w:
-            raise ValueError(f"{where}: empty path")
-        if normalise_path(b) == normalise_path(w):
-            raise ValueError(f"{where}: a pair of a file with itself ({b!r})")
-        pairs.append(PairRow(b, w))
-    return pairs
-
-
 # ----------------------------------------------------------------------------- joining
-
-
-def normalise_path(path: str) -> str:
-    """Forward slashes, no ``.``/``..``/doubled separators, no leading ``./``: the join key."""
-    text = path.strip().replace("\\", "/")
-    return posixpath.normpath(text) if text else text
 
 
 def _stem(key: str) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..audio import SAMPLE_RATE
+from ..shards.schema import DegradationStep
 from .degradations import REGISTRY, AppliedDegradation, DegradationError, SamplingContext
 from .degradations.base import NoiseSource
 from .sources import Frame, FrameSampler, read_frame
@@ -107,9 +109,13 @@ class QuadrupleMaker:
         return AppliedDegradation(name, strength, REGISTRY[name].sample_params(rng, strength, ctx))
 
 
-def replay_chain(x: np.ndarray, chain: tuple[AppliedDegradation, ...], sr: int = SAMPLE_RATE) -> np.ndarray:
-    """Apply a recorded chain again, step by step."""
-    for step in chain:
+def replay_chain(x: np.ndarray, chain: Sequence[AppliedDegradation | DegradationStep], sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Apply a recorded chain again, step by step; stored steps get their typed params back first.
+
+    Raises ValueError before touching the signal when a stored step has an unknown type or bad params.
+    """
+    steps = [s if isinstance(s, AppliedDegradation) else AppliedDegradation.from_step(s) for s in chain]
+    for step in steps:
         x = step.apply(x, sr)
     return x
 
@@ -118,12 +124,12 @@ def regenerate(
     source_path: str,
     offset_s: float,
     duration_s: float,
-    chain_i: tuple[AppliedDegradation, ...],
-    chain_j: tuple[AppliedDegradation, ...],
+    chain_i: Sequence[AppliedDegradation | DegradationStep],
+    chain_j: Sequence[AppliedDegradation | DegradationStep],
     delay_samples: int,
     sr: int = SAMPLE_RATE,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """x_i and x_j (1 s + delay) rebuilt from a record alone: source, chains, delay."""
+    """x_i and x_j (1 s + delay) rebuilt from a record alone: source, chains (as stored or typed), delay."""
     x_i = replay_chain(read_frame(source_path, offset_s, duration_s, sr), chain_i, sr)
     x_j = replay_chain(x_i, chain_j, sr)
     n = int(FRAME_S * sr) + delay_samples

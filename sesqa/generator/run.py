@@ -27,8 +27,11 @@ from tqdm import tqdm
 from .. import __version__
 from ..audio import SAMPLE_RATE
 from ..bundled import BUNDLED_NOISE_DIR, default_clean_roots, portable_path
+from ..distributed_env import task_slot
+from ..files import PARTIAL_MARK, atomic_write_text
 from ..shards.schema import SCHEMA, SPLITS, QuadrupleRecord, SourceRef
-from ..shards.writer import PARTIAL_MARK, ShardWriter, gain_for
+from ..shards.writer import ShardWriter, gain_for
+from ..shards.manifest import DEGRADATION_TYPES, MANIFEST
 from ..shards.stats import metric_stats, stats_of, write_stats
 from .degradations import REGISTRY
 from .metrics import METRIC_NAMES, compute
@@ -41,7 +44,6 @@ PAPER_RATIOS = (50_000.0, 10_000.0, 10_000.0)
 MIN_NOISE_S = 0.5
 BUNDLED_SPEAKER_PATTERN = r"speech/([^/]+)/"
 """The bundled corpus has one speaker per language directory."""
-MANIFEST = "manifest.json"
 
 
 def available_cpus() -> int:
@@ -157,14 +159,9 @@ def my_shards(tasks: list[ShardTask], config: GenerateConfig, env: dict[str, str
     if config.shard_range is not None:
         a, b = config.shard_range
         mine = tasks[a:b]
-    elif "SLURM_ARRAY_TASK_ID" in env:
-        index = int(env["SLURM_ARRAY_TASK_ID"]) - int(env.get("SLURM_ARRAY_TASK_MIN", "0"))
-        count = int(env.get("SLURM_ARRAY_TASK_COUNT", "1"))
-        mine = tasks[index::count]
-    elif "RANK" in env and "WORLD_SIZE" in env:
-        mine = tasks[int(env["RANK"]) :: int(env["WORLD_SIZE"])]
-    else:
-        mine = tasks
+    else:  # a Slurm array task, else a torchrun rank, else (0, 1): all
+        slot = task_slot(env)
+        mine = tasks[slot.rank :: slot.world_size]
     return [t for t in mine if t.split in config.splits]
 
 
@@ -213,8 +210,8 @@ class _Worker:
                     frame_samples=q.frame_samples,
                     delay_samples=q.delay_samples,
                     source=SourceRef(q.frame.source.path, q.frame.source.dataset, q.frame.offset_s, SOURCE_FRAME_S),
-                    chain_i=q.chain_i,
-                    chain_j=q.chain_j,
+                    chain_i=tuple(step.to_step() for step in q.chain_i),
+                    chain_j=tuple(step.to_step() for step in q.chain_j),
                     gain_i=gain_for(q.x_i),
                     gain_j=gain_for(q.x_j),
                     metrics={k: (v if math.isfinite(v) else None) for k, v in values.items()},
@@ -273,6 +270,7 @@ def _write_manifest(config: GenerateConfig, tasks: list[ShardTask], clean: Corpu
         **config.identity(),
         "sesqa_version": __version__,
         "sample_rate": SAMPLE_RATE,
+        DEGRADATION_TYPES: list(REGISTRY),  # the trainer's label vocabulary, in registry order
         "splits": {
             split: {
                 "quadruples": size,
@@ -290,9 +288,7 @@ def _write_manifest(config: GenerateConfig, tasks: list[ShardTask], clean: Corpu
                 "use a new --out directory, or the same settings to resume"
             )
         return
-    tmp = path.with_name(f".{MANIFEST}{PARTIAL_MARK}{os.getpid()}")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def generate(config: GenerateConfig, progress: bool = True) -> GenerateSummary:

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from ..audio import SAMPLE_RATE, AudioError, info, load
 from ..bundled import portable_path, resolve_path
+from ..files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +130,7 @@ def scan_root(root: Path, min_duration_s: float, cache_dir: Path | None = None) 
 def _write_json_atomic(path: Path, data: object) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        tmp.replace(path)
+        atomic_write_text(path, json.dumps(data), fsync=False)  # a cache: losing it in a crash costs a rescan
     except OSError as e:  # a read-only cache only costs a rescan next time
         log.warning("could not write index cache %s (%s)", path, e)
 

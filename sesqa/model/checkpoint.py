@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,9 @@ from typing import Any
 
 import torch
 
+from sesqa.files import AtomicFile
 from sesqa.model.config import ModelConfig
+from sesqa.model.heads import HEADS
 from sesqa.model.network import SesqaModel
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,36 @@ class Checkpoint:
     config: ModelConfig
     metric_stats: dict[str, Any] | None
     extra: dict[str, Any] | None
+
+    @property
+    def untrained_heads(self) -> dict[str, str]:
+        """Heads whose losses never ran in training, with why: their outputs are not to be shown."""
+        return untrained_heads(self.extra)
+
+
+UNTRAINED_HEADS = "untrained_heads"
+"""Entry of `extra` in which the trainer records {head: why} for heads no loss trained."""
+
+
+def untrained_heads(extra: Mapping[str, Any] | None) -> dict[str, str]:
+    """{head: why} for the heads a checkpoint's training never trained.
+
+    Checkpoints from before the trainer recorded it are read from their train config: the only
+    head whose loss needs data that a run may lack is "jnd" (human JND pairs), and any head's
+    loss can be switched off with --without.
+    """
+    extra = extra or {}
+    recorded = extra.get(UNTRAINED_HEADS)
+    if isinstance(recorded, Mapping):
+        return {str(k): str(v) for k, v in recorded.items()}
+    config = extra.get("train_config")
+    if not isinstance(config, Mapping):
+        return {}
+    heads = {spec.name for spec in HEADS}
+    out = {str(n): "its loss was switched off (--without)" for n in config.get("without") or () if n in heads}
+    if not config.get("jnd"):
+        out["jnd"] = "no human JND pairs in training (--jnd)"
+    return out
 
 
 def _check_storable(value: Any, where: str) -> None:
@@ -99,19 +130,8 @@ def save_checkpoint(
         "extra": extra,
     }
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    done = False
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a checkpoint is meant to be shared
-        os.replace(tmp, target)
-        done = True
-    finally:
-        if not done:
-            Path(tmp).unlink(missing_ok=True)
+    with AtomicFile(target, "wb") as f:
+        torch.save(payload, f.file)
     log.debug("saved checkpoint %s (%s weights)", target, weights_dtype)
 
 

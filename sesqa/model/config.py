@@ -13,7 +13,10 @@ from typing import Any
 
 _INT_TUPLES = ("pool_channels", "res_channels", "res_kernels")
 _STR_TUPLES = ("degradation_types", "metric_names")
-_FLOATS = ("mu_init", "gate_init")
+_FLOATS = ("mu_init", "gate_init", "dc_cutoff_hz")
+LEGACY_FRONT_END = {"dc_cutoff_hz": 0.0, "frame_level_dbfs": None, "canonical_polarity": False}
+"""Front-end fields as a checkpoint saved before the front-end existed means them: all off, so
+such a checkpoint loads and scores exactly as it did."""
 
 
 def _is_int(value: Any) -> bool:
@@ -35,6 +38,10 @@ class ModelConfig:
 
     `degradation_types` is the vocabulary of the DT and DS heads, index 0 being "clean";
     `metric_names` are the targets of the MR head, which is absent when the tuple is empty.
+
+    `dc_cutoff_hz`, `frame_level_dbfs` and `canonical_polarity` configure the input front-end
+    (`sesqa.model.frontend`): sub-audio removal below the cutoff (0 = off), every frame scaled
+    to this RMS level (None = off), and each frame's polarity fixed by its third moment.
     """
 
     sample_rate: int = 48_000
@@ -53,6 +60,9 @@ class ModelConfig:
     head_hidden: int = 400
     degradation_types: tuple[str, ...] = ("clean",)
     metric_names: tuple[str, ...] = ()
+    dc_cutoff_hz: float = 20.0
+    frame_level_dbfs: float | None = -16.0
+    canonical_polarity: bool = True
 
     def __post_init__(self) -> None:
         self._normalise()
@@ -69,6 +79,8 @@ class ModelConfig:
             value = getattr(self, name)
             if _is_int(value):
                 object.__setattr__(self, name, float(value))
+        if _is_int(self.frame_level_dbfs):
+            object.__setattr__(self, "frame_level_dbfs", float(self.frame_level_dbfs))
 
     def _check_scalars(self) -> None:
         minimums = {
@@ -93,6 +105,16 @@ class ModelConfig:
             raise _problem("mu_init", "a finite number > 0", self.mu_init)
         if not isinstance(self.gate_init, float) or not math.isfinite(self.gate_init):
             raise _problem("gate_init", "a finite number", self.gate_init)
+        self._check_front_end()
+
+    def _check_front_end(self) -> None:
+        if not isinstance(self.dc_cutoff_hz, float) or not 0.0 <= self.dc_cutoff_hz <= 200.0:
+            raise _problem("dc_cutoff_hz", "a number in [0, 200] Hz (0 = no high-pass)", self.dc_cutoff_hz)
+        level = self.frame_level_dbfs
+        if level is not None and (not isinstance(level, float) or not -60.0 <= level <= 0.0):
+            raise _problem("frame_level_dbfs", "None (off) or a number in [-60, 0] dBFS", level)
+        if not isinstance(self.canonical_polarity, bool):
+            raise _problem("canonical_polarity", "true or false", self.canonical_polarity)
 
     def _check_sequences(self) -> None:
         for name in _INT_TUPLES:
@@ -136,13 +158,18 @@ class ModelConfig:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ModelConfig:
-        """Rebuild a config from `to_json()` output; every field must be present and no other."""
+        """Rebuild a config from `to_json()` output; every field must be present and no other.
+
+        The front-end fields alone may be absent (checkpoints saved before them): they then
+        take `LEGACY_FRONT_END`, the front-end off, so old models behave as they did.
+        """
         if not isinstance(data, Mapping):
             raise TypeError(f"ModelConfig.from_json needs a mapping, got {type(data).__name__}")
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"ModelConfig.from_json: unknown field(s) {unknown}")
+        data = {**LEGACY_FRONT_END, **data}
         missing = sorted(names - set(data))
         if missing:
             raise ValueError(f"ModelConfig.from_json: missing field(s) {missing}")

@@ -1,6 +1,7 @@
 """SESQA encoder: raw audio frame -> latent vector z (paper section 2.2).
 
-Four stages: learnable mu-law companding, strided pooling blocks with anti-aliased downsampling,
+A parameter-free front-end (DC, sub-audio, level and polarity out: `frontend.py`), then four
+stages: learnable mu-law companding, strided pooling blocks with anti-aliased downsampling,
 gated residual blocks, and time-wise statistics followed by a small MLP.
 """
 
@@ -14,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sesqa.model.config import ModelConfig
+from sesqa.model.frontend import FrontEnd
 
 _STD_EPS = 1e-5
 
@@ -115,6 +117,7 @@ class Encoder(nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
+        self.front_end = FrontEnd(cfg)
         self.companding = MuLaw(cfg.mu_init)
         channels = (1,) + cfg.pool_channels
         self.pooling = nn.Sequential(*(pool_block(a, b, cfg) for a, b in pairwise(channels)))
@@ -140,6 +143,6 @@ class Encoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 2:
             raise ValueError(f"Encoder expects frames shaped (N, T), got shape {tuple(x.shape)}")
-        h = self.companding(x).unsqueeze(1)
+        h = self.companding(self.front_end(x)).unsqueeze(1)
         h = self.residual(self.pooling(h))
         return self.mlp(mean_std(h))

@@ -1,4 +1,6 @@
-"""Scoring: the Scorer API, streaming frames of any file, compare and sweep.
+"""Scoring: the Scorer API, frames of any file (decoded by `sesqa.audio`), compare, output writers.
+
+The sweep (generator plus scorer) and the figures live a layer up, in `sesqa.evaluation`.
 
 The Scorer (and torch with it) loads on first use, so framing starts fast.
 """

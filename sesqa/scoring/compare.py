@@ -10,7 +10,7 @@ each frame feeds the heads that read pairs:
   frame of one has its counterpart in the other. This costs one extra decoding pass over each file
   (to learn its decoded length), and keeps memory constant whatever the length;
 - averaging: every figure is a mean over the *speech frames of REF* (the Scorer's rule: RMS above
-  -60 dBFS and within 30 dB of REF's loudest frame; all frames if none qualifies), so that pauses
+  -70 dBFS, DC aside, and within 30 dB of REF's loudest frame; all frames if none qualifies), so that pauses
   in the reference do not dilute the comparison and both scores are taken over the same frames;
 - `ref_score`, `deg_score`: the reference-free scores 1 + 4 sigmoid(l(z)) of each file over those
   frames, where l is the score head's raw (post-BatchNorm) output; `score_difference` is
@@ -24,46 +24,67 @@ each frame feeds the heads that read pairs:
   1 + 4 sigmoid(beta) (`identical_score`), a model-dependent mid-scale value, not 5; swapping the
   files mirrors the logit around beta;
 - `jnd_probability`: sigmoid of the "jnd" head on |z_ref - z_deg|, averaged over the frames: the
-  probability that a listener notices a difference. It is symmetric in the two files;
+  probability that a listener notices a difference. It is symmetric in the two files. NaN ("not
+  trained") when the checkpoint says the JND loss never ran (no human JND pairs in training): an
+  untrained head's number would read as a finding;
+- `identical`: the two inputs decode to the same samples (to float precision), said up front;
 - `metrics`: the "mr" head's estimates of the reference-based measures (PESQ, STOI, SI-SDR, ...)
   the model was trained on, for (REF, DEG) in that order, denormalised with the checkpoint's
   training statistics (value * std + mean) and averaged over the frames; the measures are never
-  computed. Absent, with a note, when the model has no "mr" head or the checkpoint no statistics.
+  computed. Absent, with a note, when the model has no "mr" head, the checkpoint no statistics,
+  or its loss never ran. They are estimates learnt on generated pairs, not measurements: their
+  error on a held-out split is in docs/score.md.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
 from scipy.special import expit
 
-from ..audio import AudioError
-from .scorer import SCORE_DECIMALS, _finite, frame_rms_db, speech_mask
-from .windows import (
-    MIN_DURATION_S,
-    MIN_SLACK_S,
-    ArrayStream,
-    AudioStream,
-    FrameIterator,
-    batched,
-    open_stream,
-)
+from ..audio import AudioError, AudioStream, open_stream
+from .frames import MIN_DURATION_S, MIN_SLACK_S, ArrayStream, FrameIterator, batched
+from .speech import SCORE_DECIMALS, SPEECH_FLOOR_DBFS, finite_or_none, frame_rms_db, speech_mask
 
 if TYPE_CHECKING:
     from ..model import SesqaModel
-    from .scorer import Scorer
 
 log = logging.getLogger(__name__)
 
 LENGTH_TOLERANCE_S = 0.01
 """Files whose decoded lengths differ by more than this are reported as of different length."""
+IDENTICAL_TOLERANCE = 1e-7
+"""Largest |REF - DEG| sample difference of inputs reported as identical (float32 rounding of
+full-scale samples is 6e-8)."""
+
+
+class FrameScorer(Protocol):
+    """What `compare` needs of a `sesqa.scoring.scorer.Scorer`, named here so that the two
+    modules need not import each other."""
+
+    model: SesqaModel
+    inference_model: SesqaModel
+    metric_stats: dict | None
+    untrained_heads: dict[str, str]
+    device: torch.device
+    batch_size: int
+    frame_s: float
+    hop_s: float
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    def prepare_array(self, audio: np.ndarray, sr: int | None, channel: int | None = None) -> np.ndarray: ...
+
+    def autocast(self) -> contextlib.AbstractContextManager: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,7 +110,8 @@ class CompareResult:
     score_bias: float
     """beta, the bias of the score head's final BatchNorm."""
     jnd_probability: float
-    """Mean over frames of sigmoid(jnd head(|z_ref - z_deg|)): probability the difference is noticed."""
+    """Mean over frames of sigmoid(jnd head(|z_ref - z_deg|)): probability the difference is
+    noticed; NaN when the model's JND head was never trained (`notes` says so)."""
     metrics: dict[str, float] = field(default_factory=dict)
     """Estimated reference-based measures for (REF, DEG), in their own units; empty when unavailable."""
     frame_starts_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -101,7 +123,9 @@ class CompareResult:
     jnd_frame_probabilities: np.ndarray = field(default_factory=lambda: np.zeros(0))
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    """Why something is absent (no metric head, no statistics)."""
+    """Why something is absent (no metric head, no statistics, a head never trained)."""
+    identical: bool = False
+    """REF and DEG decode to the same samples over the compared length (to float precision)."""
 
     @property
     def identical_score(self) -> float:
@@ -118,14 +142,15 @@ class CompareResult:
             "compared_s": round(self.compared_s, 3),
             "n_frames": int(self.frame_starts_s.size),
             "n_speech_frames": int(self.speech_frames.sum()),
-            "ref_score": _finite(self.ref_score, SCORE_DECIMALS),
-            "deg_score": _finite(self.deg_score, SCORE_DECIMALS),
-            "score_difference": _finite(self.score_difference, SCORE_DECIMALS),
-            "reference_score": _finite(self.reference_score, SCORE_DECIMALS),
-            "identical_score": _finite(self.identical_score, SCORE_DECIMALS),
-            "score_bias": _finite(self.score_bias, SCORE_DECIMALS),
-            "jnd_probability": _finite(self.jnd_probability, SCORE_DECIMALS),
-            "metrics": {k: _finite(v, SCORE_DECIMALS) for k, v in self.metrics.items()},
+            "ref_score": finite_or_none(self.ref_score, SCORE_DECIMALS),
+            "deg_score": finite_or_none(self.deg_score, SCORE_DECIMALS),
+            "score_difference": finite_or_none(self.score_difference, SCORE_DECIMALS),
+            "reference_score": finite_or_none(self.reference_score, SCORE_DECIMALS),
+            "identical_score": finite_or_none(self.identical_score, SCORE_DECIMALS),
+            "score_bias": finite_or_none(self.score_bias, SCORE_DECIMALS),
+            "jnd_probability": finite_or_none(self.jnd_probability, SCORE_DECIMALS),
+            "metrics": {k: finite_or_none(v, SCORE_DECIMALS) for k, v in self.metrics.items()},
+            "identical": self.identical,
             "warnings": list(self.warnings),
             "notes": list(self.notes),
         }
@@ -134,10 +159,10 @@ class CompareResult:
                 {
                     "start_s": round(float(t), 3),
                     "speech": bool(v),
-                    "ref_score": _finite(float(a), SCORE_DECIMALS),
-                    "deg_score": _finite(float(b), SCORE_DECIMALS),
-                    "reference_score": _finite(float(c), SCORE_DECIMALS),
-                    "jnd_probability": _finite(float(d), SCORE_DECIMALS),
+                    "ref_score": finite_or_none(float(a), SCORE_DECIMALS),
+                    "deg_score": finite_or_none(float(b), SCORE_DECIMALS),
+                    "reference_score": finite_or_none(float(c), SCORE_DECIMALS),
+                    "jnd_probability": finite_or_none(float(d), SCORE_DECIMALS),
                 }
                 for t, v, a, b, c, d in zip(
                     self.frame_starts_s, self.speech_frames, self.ref_frame_scores, self.deg_frame_scores,
@@ -163,12 +188,14 @@ class MetricMap:
         return normalised * self.std + self.mean
 
 
-def metric_map(model: SesqaModel, metric_stats: dict | None) -> MetricMap:
+def metric_map(model: SesqaModel, metric_stats: dict | None, untrained: dict[str, str] | None = None) -> MetricMap:
     """The "mr" measures that can be denormalised with `metric_stats`, the checkpoint's RunningStats
     JSON ({"schema", "measures": {name: {"mean", "std", ...}}}); notes say what is missing."""
     names = model.config.metric_names
     if "mr" not in model.heads or not names:
         return MetricMap(notes=("no metric estimates: the model has no metric (mr) head",))
+    if untrained and "mr" in untrained:
+        return MetricMap(notes=(f"no metric estimates: the metric head was not trained ({untrained['mr']})",))
     measures = metric_stats.get("measures") if isinstance(metric_stats, dict) else None
     if not isinstance(measures, dict):
         return MetricMap(notes=("no metric estimates: the checkpoint holds no metric statistics to denormalise them",))
@@ -201,6 +228,7 @@ class _Truncated:
         self.out_samples = 0
         self.peak = 0.0
         self.exhausted = False
+        self.level = None
 
     def __iter__(self) -> Iterator[np.ndarray]:
         try:
@@ -223,7 +251,7 @@ class _Truncated:
 class _Input:
     """One side of a comparison: a file (decoded twice: length, then frames) or an array (in memory)."""
 
-    def __init__(self, scorer: Scorer, audio: str | Path | np.ndarray, sr: int | None, channel: int | None, role: str) -> None:
+    def __init__(self, scorer: FrameScorer, audio: str | Path | np.ndarray, sr: int | None, channel: int | None, role: str) -> None:
         self.scorer = scorer
         self.channel = channel
         if isinstance(audio, (str, Path)):
@@ -270,7 +298,7 @@ class _Frames:
 
 @torch.inference_mode()
 def compare(
-    scorer: Scorer,
+    scorer: FrameScorer,
     ref: str | Path | np.ndarray,
     deg: str | Path | np.ndarray,
     sr: int | None = None,
@@ -296,13 +324,16 @@ def compare(
     if n < math.ceil((MIN_DURATION_S - MIN_SLACK_S) * rate - 1e-9):  # blame the short file, not both
         raise AudioError(f"{short.name}: {n / rate:.2f} s is shorter than the {MIN_DURATION_S:g} s minimum")
     beta = scorer.model.score_bias
-    mr = metric_map(model, scorer.metric_stats)
+    mr = metric_map(model, scorer.metric_stats, scorer.untrained_heads)
+    jnd_trained = "jnd" not in scorer.untrained_heads
+    identical = True
     acc = _Frames()
     with a.frames(n) as fa, b.frames(n) as fb:
         for (starts, x_ref), (starts_deg, x_deg) in zip(batched(fa, scorer.batch_size), batched(fb, scorer.batch_size), strict=True):
             if not np.array_equal(starts, starts_deg):  # same length, same framing: cannot happen
                 raise RuntimeError(f"frames of {a.name} and {b.name} do not line up")
             k = len(starts)
+            identical = identical and bool(np.max(np.abs(x_ref - x_deg)) <= IDENTICAL_TOLERANCE)
             x = torch.from_numpy(np.concatenate([x_ref, x_deg])).to(scorer.device)
             with scorer.autocast():
                 z = model.encode(x)
@@ -320,11 +351,15 @@ def compare(
     if ref_stats.all_zero:
         warnings.append(f"{a.name}: all samples are zero (digital silence): the comparison is meaningless")
     elif not speech.any():
-        warnings.append(f"{a.name}: no frame above -60 dBFS: averaged over all frames")
+        warnings.append(f"{a.name}: no frame above {SPEECH_FLOOR_DBFS:g} dBFS: averaged over all frames")
     use = speech if speech.any() else np.ones_like(speech)
     ref_frames, deg_frames = 1 + 4 * expit(l_ref), 1 + 4 * expit(l_deg)
     reference_frames = 1 + 4 * expit(l_deg - l_ref + beta)
     jnd = acc.cat("jnd").astype(np.float64)
+    notes = list(mr.notes)
+    if not jnd_trained:
+        jnd[:] = np.nan
+        notes.append(f"JND probability: not trained ({scorer.untrained_heads['jnd']})")
     metrics: dict[str, float] = {}
     if mr.indices:
         estimates = mr.denormalise(acc.cat("mr").astype(np.float64)[use].mean(axis=0))
@@ -352,13 +387,21 @@ def compare(
         reference_frame_scores=reference_frames,
         jnd_frame_probabilities=jnd,
         warnings=tuple(warnings),
-        notes=mr.notes,
+        notes=tuple(notes),
+        identical=identical,
     )
 
 
 def format_compare(result: CompareResult) -> str:
     """The terminal report of `sesqa compare`."""
-    lines = [
+    lines = []
+    if result.identical:
+        lines.append("REF and DEG are identical (to float precision): there is no difference to hear")
+    jnd = (
+        "not trained" if math.isnan(result.jnd_probability)
+        else f"{result.jnd_probability:.3f}  (a listener notices a difference)"
+    )
+    lines += [
         f"REF  {result.ref}: score {result.ref_score:.3f}  ({result.ref_duration_s:.2f} s)",
         f"DEG  {result.deg}: score {result.deg_score:.3f}  ({result.deg_duration_s:.2f} s)",
         f"compared over {result.compared_s:.2f} s, {int(result.speech_frames.sum())} speech frame(s) of REF out of {result.speech_frames.size}",
@@ -367,10 +410,13 @@ def format_compare(result: CompareResult) -> str:
             f"reference-based score:         {result.reference_score:.3f}  (1 + 4 sigmoid(l(DEG) - l(REF) + beta), "
             f"beta {result.score_bias:+.3f}; identical files give {result.identical_score:.3f})"
         ),
-        f"JND probability:               {result.jnd_probability:.3f}  (a listener notices a difference)",
+        f"JND probability:               {jnd}",
     ]
     if result.metrics:
-        lines.append("estimated measures (REF, DEG):  " + ", ".join(f"{k} {v:.3f}" for k, v in result.metrics.items()))
+        lines.append(
+            "estimated measures (REF, DEG):  " + ", ".join(f"{k} {v:.3f}" for k, v in result.metrics.items())
+            + "  (estimates learnt on generated pairs: docs/score.md gives their error)"
+        )
     lines += [f"note: {n}" for n in result.notes]
     lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines)

@@ -13,18 +13,17 @@ import csv
 import io
 import json
 import logging
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .windows import find_audio
+from ..files import AtomicFile
+from .paths import find_audio
 
 if TYPE_CHECKING:
     from .scorer import FileError, Scorer, ScoreResult
@@ -34,56 +33,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CSV_COLUMNS: tuple[str, ...] = (
-    "path", "score", "duration_s", "clean_probability", "top_degradation", "top_probability", "error", "warnings",
+    "path", "score", "duration_s", "clean_probability", "top_degradation", "top_probability",
+    "loudness_lufs", "peak_dbfs", "error", "warnings",
 )  # fmt: skip
-"""Columns of `sesqa score --csv`; a failed file has only path and error filled."""
+"""Columns of `sesqa score --csv`; a failed file has only path and error filled, a file with
+nothing to score (silence, DC only, no speech frame) an empty score and the reason in warnings."""
 
 
-class AtomicWriter:
-    """A text file written under a temporary name in the target's folder and renamed over it on `commit`.
-
-    Opening fails at once (OSError naming the target) when the folder is missing or not writable,
-    before any audio is scored. `discard` (or leaving a `with` block on an exception) removes it.
-    """
-
-    def __init__(self, path: str | Path, newline: str | None = None) -> None:
-        self.path = Path(path)
-        if self.path.is_dir():
-            raise IsADirectoryError(f"{self.path}: is a directory, expected a file name")
-        try:
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        except OSError as e:
-            raise OSError(f"{self.path}: cannot write here ({e.strerror or e})") from e
-        self.tmp = Path(tmp)
-        self.file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline=newline)
-
-    def commit(self) -> None:
-        """Flush, then atomically replace the target with what was written."""
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
-        os.chmod(self.tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
-        os.replace(self.tmp, self.path)
-
-    def discard(self) -> None:
-        """Drop what was written; the target is left as it was."""
-        if not self.file.closed:
-            self.file.close()
-        self.tmp.unlink(missing_ok=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self.discard()
+def _number(value: float | None, fmt: str) -> str:
+    """A CSV cell: the formatted number, or empty when there is none (NaN, -inf, None)."""
+    return format(value, fmt) if value is not None and np.isfinite(value) else ""
 
 
 def write_json(path: str | Path, data: Any) -> None:
     """Write `data` as indented JSON to `path`, atomically."""
-    with AtomicWriter(path) as w:
+    with AtomicFile(path) as w:
         json.dump(data, w.file, indent=2, allow_nan=False)
         w.file.write("\n")
 
@@ -100,13 +64,16 @@ def csv_row(item: Item) -> dict[str, str]:
     if is_error(item):
         return {**dict.fromkeys(CSV_COLUMNS, ""), "path": item.source, "error": item.error}
     top = item.top_degradation
+    level = item.level
     return {
         "path": item.source,
-        "score": f"{item.score:.6f}",
+        "score": _number(item.score, ".6f"),
         "duration_s": f"{item.duration_s:.3f}",
-        "clean_probability": f"{item.clean_probability:.4f}",
+        "clean_probability": _number(item.clean_probability, ".4f"),
         "top_degradation": top.name if top else "",
         "top_probability": f"{top.probability:.4f}" if top else "",
+        "loudness_lufs": _number(level.loudness_lufs if level else None, ".2f"),
+        "peak_dbfs": _number(level.peak_dbfs if level else None, ".2f"),
         "error": "",
         "warnings": "; ".join(item.warnings),
     }
@@ -144,17 +111,8 @@ class EmbeddingWriter:
     def write(self, source: str, z: np.ndarray) -> Path:
         """Save (frames, latent_dim) float32 latents atomically; returns the path written."""
         path = self.name_for(source)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
-        done = False
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, np.asarray(z, dtype=np.float32))
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-            done = True
-        finally:
-            if not done:
-                Path(tmp).unlink(missing_ok=True)
+        with AtomicFile(path, "wb", fsync=False) as f:  # thousands of small files; the tables are fsynced
+            np.save(f.file, np.asarray(z, dtype=np.float32))
         return path
 
 
@@ -208,15 +166,15 @@ def score_paths(
     files, problems = find_audio(paths)
     items: list[Item] = [FileError(p, f"{p}: {reason}") for p, reason in problems]
     embeddings: dict[str, str] = {}
-    writers: list[AtomicWriter] = []
+    writers: list[AtomicFile] = []
     done = False
     try:
         csv_w = json_w = None
         if csv_path is not None:
-            csv_w = AtomicWriter(csv_path, newline="")
+            csv_w = AtomicFile(csv_path, newline="")
             writers.append(csv_w)
         if json_path is not None:
-            json_w = AtomicWriter(json_path)
+            json_w = AtomicFile(json_path)
             writers.append(json_w)
         emb = EmbeddingWriter(embeddings_dir) if embeddings_dir is not None else None
         rows = csv.DictWriter(csv_w.file, fieldnames=CSV_COLUMNS) if csv_w else None
@@ -280,17 +238,21 @@ def _clip(text: str, width: int) -> str:
 
 
 def format_table(items: Sequence[Item], path_width: int = 48) -> str:
-    """The terminal table: path, score, duration, top degradation, and warnings or the error."""
+    """The terminal table: path, score, duration, loudness, top degradation, and warnings or the error."""
     width = min(path_width, max([4] + [len(i.source) for i in items]))
     out = io.StringIO()
-    out.write(f"{'path':<{width}}  {'score':>5}  {'dur_s':>8}  {'top degradation':<24}  notes\n")
+    out.write(f"{'path':<{width}}  {'score':>5}  {'dur_s':>8}  {'LUFS':>6}  {'top degradation':<24}  notes\n")
     for item in items:
         path = _clip(item.source, width)
         if is_error(item):
-            out.write(f"{path:<{width}}  {'-':>5}  {'-':>8}  {'-':<24}  error: {item.error}\n")
+            out.write(f"{path:<{width}}  {'-':>5}  {'-':>8}  {'-':>6}  {'-':<24}  error: {item.error}\n")
             continue
         top = item.top_degradation
         guess = f"{top.name} ({top.probability:.2f})" if top else "-"
         notes = "; ".join(f"warning: {w}" for w in item.warnings)
-        out.write(f"{path:<{width}}  {item.score:>5.2f}  {item.duration_s:>8.2f}  {guess:<24}  {notes}".rstrip() + "\n")
+        score = _number(item.score, ".2f") or "-"
+        loudness = _number(item.level.loudness_lufs if item.level else None, ".1f") or "-"
+        out.write(
+            f"{path:<{width}}  {score:>5}  {item.duration_s:>8.2f}  {loudness:>6}  {guess:<24}  {notes}".rstrip() + "\n"
+        )
     return out.getvalue().rstrip("\n")

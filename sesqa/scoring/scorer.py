@@ -1,18 +1,22 @@
 """The Scorer: a checkpoint turns audio into quality, over time and overall.
 
 A file is cut into 1 s frames with a hop (1 s by default), frames are scored in batches, and
-the file's score is the mean over its speech frames: frames whose RMS is above -60 dBFS and
-within 30 dB of the file's loudest frame. The model was trained on active speech only, so pauses
-would otherwise pull a file's score towards whatever the model makes of silence. A file with no
-such frame (all quiet) is scored over all frames, with a warning; an all-zero file is scored too,
-with a warning that its score is meaningless. Errors (unreadable, too short, NaN samples) raise
-AudioError naming the file, and a file failing half-way gives no partial result.
+the file's score is the mean over its speech frames (`speech.py`: frames within 30 dB of the
+file's loudest and above -70 dBFS, DC aside). The model was trained on active speech only, so
+pauses would otherwise pull a file's score towards whatever the model makes of silence.
+
+The model does not see absolute level (its front-end normalises every frame), so the level is
+reported instead: each result carries the input's loudness (BS.1770), sample peak, DC offset and
+clipped runs (`sesqa.audio.level`), with warnings. A file that is digital silence, only a DC
+offset, or has no speech frame gets no score (NaN; empty in CSV, null in JSON) and says why in
+its warnings. Errors (unreadable, too short, NaN samples) raise AudioError naming the file, and a
+file failing half-way gives no partial result.
 
 Besides the score, each frame gets the degradation-type probabilities (sigmoid of the "dt" head,
 per-type as trained) and strengths (sigmoid of "ds"); the file's are the means over its speech
 frames, strengths weighted by the type's probability. `precision="bf16"` runs the model under
 autocast (faster on recent GPUs and on CPUs with bf16 support; frame scores then move by up to ~1e-2).
-`Scorer.compare` is the reference-based mode (paper appendix A, `sesqa.scoring.compare`).
+The reference-based mode (paper appendix A) is `sesqa.scoring.compare.compare(scorer, ref, deg)`.
 """
 
 from __future__ import annotations
@@ -23,44 +27,21 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from ..audio import AudioError, resample
+from ..audio import AudioError, Level, measure_level, resample
+from ..device import PRECISIONS, resolve_device
+from ..device import autocast as precision_autocast
 from ..model import SesqaModel, load_checkpoint
 from ..model.fuse import fuse_batchnorm
-from .windows import DEFAULT_HOP_S, ArrayStream, FrameIterator, batched, iter_frames
-
-if TYPE_CHECKING:
-    from .compare import CompareResult
+from .frames import DEFAULT_HOP_S, ArrayStream, FrameIterator, batched, iter_frames
+from .speech import SCORE_DECIMALS, finite_or_none, frame_rms_db, no_speech_warning, speech_mask
 
 log = logging.getLogger(__name__)
 
-SPEECH_FLOOR_DBFS = -60.0
-SPEECH_RANGE_DB = 30.0
 TOP_DEGRADATIONS = 3
-SCORE_DECIMALS = 6
-"""Decimals of scores in JSON/CSV output: enough that a written score matches the API's to 1e-6."""
-
-
-def _finite(value: float, decimals: int) -> float | None:
-    """A rounded float for JSON; None for NaN/inf, which JSON cannot hold."""
-    return round(float(value), decimals) if math.isfinite(value) else None
-
-
-def resolve_device(device: str) -> torch.device:
-    """"auto" -> cuda when available, else cpu; ValueError for cuda without a GPU or an unknown name."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError as e:
-        raise ValueError(f"unknown device {device!r}: use auto, cpu or cuda ({e})") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but CUDA is not available here: use --device cpu")
-    return dev
 
 
 @dataclass(frozen=True)
@@ -81,7 +62,8 @@ class ScoreResult:
 
     source: str
     score: float
-    """Mean frame score over speech frames, on the 1-5 scale."""
+    """Mean frame score over speech frames, on the 1-5 scale; NaN when there is nothing to
+    score (silence, DC only, no speech frame): `warnings` then says why."""
     duration_s: float
     frame_starts_s: np.ndarray
     frame_scores: np.ndarray
@@ -93,6 +75,13 @@ class ScoreResult:
     warnings: tuple[str, ...] = ()
     embeddings: np.ndarray | None = None
     """(frames, latent_dim) latents, when asked for."""
+    level: Level | None = None
+    """Loudness, peak, DC offset and clipping of the input as given (before resampling)."""
+
+    @property
+    def scored(self) -> bool:
+        """Whether the recording got a score (False for silence, DC only or no speech frame)."""
+        return bool(np.isfinite(self.score))
 
     @property
     def top_degradation(self) -> DegradationGuess | None:
@@ -103,20 +92,22 @@ class ScoreResult:
         """A JSON-ready dict: overall figures, top degradations, warnings and (optionally) frames."""
         out = {
             "path": self.source,
-            "score": _finite(self.score, SCORE_DECIMALS),
+            "score": finite_or_none(self.score, SCORE_DECIMALS),
             "duration_s": round(self.duration_s, 3),
             "n_frames": int(self.frame_scores.size),
             "n_speech_frames": int(self.speech_frames.sum()),
-            "clean_probability": _finite(self.clean_probability, 4),
+            "clean_probability": finite_or_none(self.clean_probability, 4),
             "degradations": [
-                {"type": d.name, "probability": _finite(d.probability, 4), "strength": _finite(d.strength, 4)}
+                {"type": d.name, "probability": finite_or_none(d.probability, 4), "strength": finite_or_none(d.strength, 4)}
                 for d in self.degradations
             ],
             "warnings": list(self.warnings),
         }
+        if self.level is not None:
+            out["level"] = self.level.to_json()
         if frames:
             out["frames"] = [
-                {"start_s": round(float(t), 3), "score": _finite(float(s), SCORE_DECIMALS), "speech": bool(v)}
+                {"start_s": round(float(t), 3), "score": finite_or_none(float(s), SCORE_DECIMALS), "speech": bool(v)}
                 for t, s, v in zip(self.frame_starts_s, self.frame_scores, self.speech_frames, strict=True)
             ]
         return out
@@ -144,18 +135,6 @@ class _Accumulator:
     z: list[np.ndarray] = field(default_factory=list)
 
 
-def frame_rms_db(batch: np.ndarray) -> np.ndarray:
-    """RMS level of each frame of a (n, samples) batch, dBFS (float64, -200 for digital silence)."""
-    return 10 * np.log10(np.mean(batch.astype(np.float64) ** 2, axis=1) + 1e-20)
-
-
-def speech_mask(rms_db: np.ndarray) -> np.ndarray:
-    """Frames loud enough to be speech: above the floor and within range of the loudest frame."""
-    if rms_db.size == 0:
-        return np.zeros(0, bool)
-    return (rms_db > SPEECH_FLOOR_DBFS) & (rms_db >= rms_db.max() - SPEECH_RANGE_DB)
-
-
 class Scorer:
     """Scores audio with a trained SESQA model; `Scorer.from_checkpoint(path).score("a.wav")`."""
 
@@ -168,19 +147,20 @@ class Scorer:
         batch_size: int = 32,
         hop_s: float = DEFAULT_HOP_S,
         precision: str = "fp32",
+        untrained_heads: dict[str, str] | None = None,
     ):
         dev = resolve_device(device)
         if model is None:
             from .default import default_checkpoint
 
             loaded = load_checkpoint(default_checkpoint(), map_location=dev)
-            model, metric_stats = loaded.model, loaded.metric_stats
+            model, metric_stats, untrained_heads = loaded.model, loaded.metric_stats, loaded.untrained_heads
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         frame_s = model.config.frame_samples / model.config.sample_rate
         if not 0 < hop_s <= frame_s:
             raise ValueError(f"hop_s must be in (0, {frame_s:g}] s, got {hop_s}")
-        if precision not in ("fp32", "bf16"):
+        if precision not in PRECISIONS:
             raise ValueError(f"precision must be fp32 or bf16, got {precision!r}")
         self.device = dev
         self.model = model.to(self.device).eval()
@@ -188,6 +168,8 @@ class Scorer:
         """What scores run through: a copy with each BatchNorm folded into the layer before it
         (1.1-1.4x faster on CPU, same outputs to float rounding)."""
         self.metric_stats = metric_stats
+        self.untrained_heads = dict(untrained_heads or {})
+        """{head: why} for heads no loss trained (from the checkpoint): their outputs are withheld."""
         self.batch_size = batch_size
         self.hop_s = hop_s
         self.frame_s = frame_s
@@ -198,7 +180,7 @@ class Scorer:
         """A Scorer for the model in a checkpoint file (the file alone rebuilds it)."""
         kwargs["device"] = str(resolve_device(kwargs.get("device", "cpu")))
         loaded = load_checkpoint(path, map_location=kwargs["device"])
-        return cls(loaded.model, metric_stats=loaded.metric_stats, **kwargs)
+        return cls(loaded.model, metric_stats=loaded.metric_stats, untrained_heads=loaded.untrained_heads, **kwargs)
 
     @property
     def sample_rate(self) -> int:
@@ -213,19 +195,25 @@ class Scorer:
 
     def autocast(self) -> contextlib.AbstractContextManager:
         """The context model calls run in: bf16 autocast when precision is "bf16", else nothing."""
-        if self.precision != "bf16":
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        return precision_autocast(self.device, self.precision)
 
     def frames(self, audio: str | Path | np.ndarray, sr: int | None = None, channel: int | None = None) -> FrameIterator:
-        """The frames of a file or an array (resampled to the model's rate)."""
+        """The frames of a file or an array (resampled to the model's rate), its level metered."""
         if isinstance(audio, (str, Path)):
-            return iter_frames(audio, frame_s=self.frame_s, hop_s=self.hop_s, sr=self.sample_rate, channel=channel)
-        x = self.prepare_array(audio, sr, channel)
-        return iter_frames(ArrayStream(x, self.sample_rate), frame_s=self.frame_s, hop_s=self.hop_s, sr=self.sample_rate)
+            return iter_frames(
+                audio, frame_s=self.frame_s, hop_s=self.hop_s, sr=self.sample_rate, channel=channel, measure_level=True
+            )
+        mono = self.mono_array(audio, sr, channel)
+        stream = ArrayStream(resample(mono, sr, self.sample_rate), self.sample_rate, level=measure_level(mono, sr))
+        return iter_frames(stream, frame_s=self.frame_s, hop_s=self.hop_s, sr=self.sample_rate)
 
     def prepare_array(self, audio: np.ndarray, sr: int | None, channel: int | None = None) -> np.ndarray:
         """An in-memory signal (n,) or (n, channels) -> mono float32 at the model's rate; AudioError if unusable."""
+        return resample(self.mono_array(audio, sr, channel), sr, self.sample_rate)
+
+    @staticmethod
+    def mono_array(audio: np.ndarray, sr: int | None, channel: int | None = None) -> np.ndarray:
+        """An in-memory signal (n,) or (n, channels) -> mono float32 at its own rate; AudioError if unusable."""
         if sr is None or sr <= 0:
             raise ValueError(f"scoring an array needs its sample rate: score(x, sr=...), got sr={sr!r}")
         x = np.asarray(audio, dtype=np.float32)
@@ -237,7 +225,7 @@ class Scorer:
             raise AudioError(f"array: expected samples shaped (n,) or (n, channels), got {x.shape}")
         if not np.all(np.isfinite(x)):
             raise AudioError(f"array: NaN or infinite sample at {int(np.argmin(np.isfinite(x))) / sr:.3f} s")
-        return resample(x, sr, self.sample_rate)
+        return x
 
     @torch.inference_mode()
     def score(
@@ -270,31 +258,44 @@ class Scorer:
         return self._result(source, acc, stats, embeddings)
 
     def _result(self, source: str, acc: _Accumulator, stats, embeddings: bool) -> ScoreResult:
-        warnings: list[str] = []
         starts, scores, rms_db = (np.concatenate(a) for a in (acc.starts, acc.scores, acc.rms_db))
         dt, ds = np.concatenate(acc.dt), np.concatenate(acc.ds)
+        level: Level | None = stats.level if stats is not None else None
+        warnings = list(level.warnings) if level is not None else []
         speech = speech_mask(rms_db)
-        if stats is not None and stats.all_zero:
-            warnings.append("all samples are zero (digital silence): the score is meaningless")
+        if level is not None and level.silent:
+            speech[:] = False  # nothing to hear: the warning from the level says what it is
+        elif stats is not None and stats.all_zero:
+            warnings.append("digital silence")
+            speech[:] = False
         elif not speech.any():
-            warnings.append(f"no frame above {SPEECH_FLOOR_DBFS:g} dBFS: scored over all frames")
-        use = speech if speech.any() else np.ones_like(speech)
-        probs = dt[use].mean(axis=0)
-        strengths = (ds[use] * dt[use]).sum(axis=0) / np.maximum(dt[use].sum(axis=0), 1e-9)
+            warnings.append(no_speech_warning())
         types = self.model.config.degradation_types
-        order = [i for i in np.argsort(-probs) if types[i] != "clean"][:TOP_DEGRADATIONS]
         duration = stats.duration_s if stats is not None else float(starts[-1] + self.frame_s)
+        if "dt" in self.untrained_heads:
+            warnings.append(f"no degradation types: the model's type head was not trained ({self.untrained_heads['dt']})")
+        if speech.any():
+            probs = dt[speech].mean(axis=0)
+            strengths = (ds[speech] * dt[speech]).sum(axis=0) / np.maximum(dt[speech].sum(axis=0), 1e-9)
+            order = [i for i in np.argsort(-probs) if types[i] != "clean"][:TOP_DEGRADATIONS]
+            score, clean = float(scores[speech].mean()), float(probs[types.index("clean")])
+            guesses = tuple(DegradationGuess(types[i], float(probs[i]), float(strengths[i])) for i in order)
+            if "dt" in self.untrained_heads:
+                clean, guesses = math.nan, ()
+        else:
+            score, clean, guesses = math.nan, math.nan, ()
         return ScoreResult(
             source=source,
-            score=float(scores[use].mean()),
+            score=score,
             duration_s=float(duration),
             frame_starts_s=starts,
             frame_scores=scores,
             speech_frames=speech,
-            clean_probability=float(probs[types.index("clean")]),
-            degradations=tuple(DegradationGuess(types[i], float(probs[i]), float(strengths[i])) for i in order),
+            clean_probability=clean,
+            degradations=guesses,
             warnings=tuple(warnings),
             embeddings=np.concatenate(acc.z) if embeddings else None,
+            level=level,
         )
 
     def score_files(self, paths: Iterable[str | Path], channel: int | None = None, embeddings: bool = False) -> Iterator[ScoreResult | FileError]:
@@ -305,18 +306,6 @@ class Scorer:
             except AudioError as e:
                 log.debug("%s", e)
                 yield FileError(str(path), str(e))
-
-    def compare(
-        self,
-        ref: str | Path | np.ndarray,
-        deg: str | Path | np.ndarray,
-        sr: int | None = None,
-        channel: int | None = None,
-    ) -> CompareResult:
-        """Reference-based comparison of DEG against REF (paper appendix A); see `sesqa.scoring.compare`."""
-        from .compare import compare
-
-        return compare(self, ref, deg, sr=sr, channel=channel)
 
 
 def open_scorer(model: str | Path | None = None, **kwargs) -> Scorer:

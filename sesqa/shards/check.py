@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -10,7 +9,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..generator.metrics import METRIC_NAMES, RunningStats
+from .manifest import DEGRADATION_TYPES, MANIFEST, degradation_types_of, read_manifest
+from .moments import RunningStats
 from .reader import read_shard
 from .schema import ShardError
 from .stats import STATS_FILE, read_stats, stats_of
@@ -31,6 +31,8 @@ class CheckReport:
     train_metrics: dict[str, list[float | None]] = field(default_factory=dict)
     """Metric values of the train split, by measure, for the statistics table."""
     stored_stats: RunningStats | None = None
+    measure_order: tuple[str, ...] = ()
+    """The manifest's order of the measures, for the statistics table (else the order they were met)."""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -49,9 +51,27 @@ def shard_paths(path: Path) -> list[Path]:
 
 
 def check(path: Path, progress: bool = True) -> CheckReport:
-    """Read and validate every sample of every shard; compare with the manifest when present."""
+    """Read and validate every sample of every shard; compare with the manifest when present.
+
+    For a directory, every degradation type must be one of the manifest's `degradation_types`
+    (format 1's when the manifest predates them): the trainer's labels are built from that list.
+    """
     report = CheckReport()
     paths = shard_paths(path)
+    is_dir = Path(path).is_dir()
+    manifest = None
+    if is_dir:
+        try:
+            manifest = read_manifest(path)
+            known: frozenset[str] | None = frozenset(degradation_types_of(manifest, str(Path(path) / MANIFEST)))
+        except ValueError as e:
+            report.errors.append(str(e))
+            known = None
+        if manifest is not None and isinstance(manifest.get("metrics"), list):
+            report.measure_order = tuple(str(m) for m in manifest["metrics"])
+    else:
+        known = None
+    unknown: Counter[str] = Counter()
     for shard in tqdm(paths, desc="check", unit="shard", disable=not progress):
         report.shards += 1
         seen, failed = 0, False
@@ -71,22 +91,25 @@ def check(path: Path, progress: bool = True) -> CheckReport:
                 for step in r.chain_j:
                     report.degradations_j[step.type] += 1
                     report.strength_sum[step.type] += step.strength
+                if known is not None:
+                    unknown.update(s.type for s in (*r.chain_i, *r.chain_j) if s.type not in known)
         except ShardError as e:
             report.errors.append(str(e))
             failed = True
         if seen == 0 and not failed:
             report.errors.append(f"{shard}: holds no samples")
-    manifest = Path(path) / "manifest.json"
-    if Path(path).is_dir() and manifest.exists():
-        _compare_with_manifest(json.loads(manifest.read_text()), paths, report)
-    if Path(path).is_dir() and (Path(path) / STATS_FILE).exists():
+    for name, count in sorted(unknown.items()):
+        report.errors.append(f"unknown degradation {name!r} in {count} step(s): not among the {DEGRADATION_TYPES} of {MANIFEST}")
+    if manifest is not None:
+        _compare_with_manifest(manifest, paths, report)
+    if is_dir and (Path(path) / STATS_FILE).exists():
         _compare_with_stats(path, report)
     return report
 
 
 def _computed_stats(report: CheckReport) -> RunningStats:
-    order = {name: i for i, name in enumerate(METRIC_NAMES)}
-    names = sorted(report.train_metrics, key=lambda n: order.get(n, len(order)))
+    order = {name: i for i, name in enumerate(report.measure_order)}
+    names = sorted(report.train_metrics, key=lambda n: order.get(n, len(order)))  # stable: unlisted ones as met
     return stats_of({n: report.train_metrics[n] for n in names})
 
 

@@ -1,12 +1,15 @@
-"""Versioned JSON record of one quadruple, and its validation."""
+"""Versioned JSON record of one quadruple, and its validation.
+
+The record is plain data: each degradation step is (type, strength, params dict). Reading it
+needs no degradation code; the generator turns params back into typed objects only when it
+replays a sample (`AppliedDegradation.from_step`).
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 from typing import Any
-
-from ..generator.degradations import REGISTRY, AppliedDegradation
 
 SCHEMA = "sesqa.quadruple/1"
 SPLITS = ("train", "valid", "test")
@@ -28,6 +31,40 @@ class SourceRef:
 
 
 @dataclass(frozen=True)
+class DegradationStep:
+    """One step of a degradation chain as stored: its type name, strength in [0, 1] and params.
+
+    `params` is the JSON form of the degradation's parameters; which names and values are valid
+    is the generator's business, checked when it replays the step.
+    """
+
+    type: str
+    strength: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.type, str) or not self.type:
+            raise ValueError(f"type must be a non-empty string, got {self.type!r}")
+        if isinstance(self.strength, bool) or not isinstance(self.strength, (int, float)) or not 0.0 <= self.strength <= 1.0:
+            raise ValueError(f"strength of {self.type} must be a number in [0, 1], got {self.strength!r}")
+        if not isinstance(self.params, dict):
+            raise ValueError(f"params of {self.type} must be an object, got {type(self.params).__name__}")
+        object.__setattr__(self, "strength", float(self.strength))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "strength": self.strength, "params": self.params}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "DegradationStep":
+        """Validate and parse one stored step; ValueError naming the problem."""
+        if not isinstance(data, dict):
+            raise ValueError(f"step is {type(data).__name__}, expected an object")
+        if missing := [k for k in ("type", "strength", "params") if k not in data]:
+            raise ValueError(f"step {data.get('type', '?')!r} lacks {missing}")
+        return cls(data["type"], data["strength"], data["params"])
+
+
+@dataclass(frozen=True)
 class QuadrupleRecord:
     """Everything about one quadruple except its audio."""
 
@@ -40,8 +77,8 @@ class QuadrupleRecord:
     frame_samples: int
     delay_samples: int
     source: SourceRef
-    chain_i: tuple[AppliedDegradation, ...]
-    chain_j: tuple[AppliedDegradation, ...]
+    chain_i: tuple[DegradationStep, ...]
+    chain_j: tuple[DegradationStep, ...]
     """Applied on top of x_i."""
     gain_i: float
     """Decoded 16-bit x_i times gain_i is x_i (gain > 1 when degradation pushed peaks above 1)."""
@@ -127,12 +164,11 @@ def _typed(data: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> An
     return value
 
 
-def _chain(data: dict[str, Any], name: str) -> list[AppliedDegradation]:
+def _chain(data: dict[str, Any], name: str) -> list[DegradationStep]:
     steps = []
-    for step in _typed(data, name, list):
-        if not isinstance(step, dict) or step.get("type") not in REGISTRY:
-            raise ValueError(f"{name}: unknown degradation {step.get('type') if isinstance(step, dict) else step!r}")
-        if not 0.0 <= float(step.get("strength", -1)) <= 1.0:
-            raise ValueError(f"{name}: strength {step.get('strength')!r} of {step['type']} outside [0, 1]")
-        steps.append(AppliedDegradation.from_dict(step))
+    for n, step in enumerate(_typed(data, name, list)):
+        try:
+            steps.append(DegradationStep.from_dict(step))
+        except ValueError as e:
+            raise ValueError(f"{name}[{n}]: {e}") from e
     return steps

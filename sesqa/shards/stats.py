@@ -7,11 +7,11 @@ from the records of every train shard, so they do not depend on which process ma
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..generator.metrics import RunningStats
+from ..files import atomic_write_text
+from .moments import RunningStats
 from .reader import read_records
 
 STATS_FILE = "stats.json"
@@ -39,9 +39,7 @@ def stats_of(columns: dict[str, list[float | None]]) -> RunningStats:
 def write_stats(out: Path, stats: RunningStats) -> Path:
     """Write stats.json beside the shards, atomically."""
     path = Path(out) / STATS_FILE
-    tmp = path.with_name(f".{STATS_FILE}.partial-{os.getpid()}")
-    tmp.write_text(json.dumps(stats.to_json(), indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(stats.to_json(), indent=2, sort_keys=True) + "\n")
     return path
 
 

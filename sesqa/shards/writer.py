@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from types import TracebackType
 
 import numpy as np
-import webdataset as wds
 
+from ..files import PARTIAL_MARK, AtomicFile
 from .codec import encode_flac, gain_for
 from .schema import QuadrupleRecord
-
-PARTIAL_MARK = ".partial-"
-
-
-def partial_name(path: Path) -> Path:
-    """The temporary name a shard is written under (hidden, with the writer's pid)."""
-    return path.with_name(f".{path.name}{PARTIAL_MARK}{os.getpid()}")
 
 
 class ShardWriter:
     """Writes quadruples to a WebDataset tar, byte-reproducibly (fixed mtime, owner, order)."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self.tmp = partial_name(self.path)
-        self._file = open(self.tmp, "wb")
-        self._tar = wds.TarWriter(self._file, encoder=False, mtime=0.0, user="sesqa", group="sesqa", mode=0o444)
+        import webdataset as wds  # here, not at module level: webdataset imports torch, and reading a shard must not
+
+        self._file = AtomicFile(path, "wb")  # under `.<name>.partial-<pid>-*` until complete
+        self.path = self._file.path
+        self._tar = wds.TarWriter(self._file.file, encoder=False, mtime=0.0, user="sesqa", group="sesqa", mode=0o444)
         self.count = 0
 
     def write(self, record: QuadrupleRecord, x_i: np.ndarray, x_j: np.ndarray) -> None:
@@ -48,12 +41,15 @@ class ShardWriter:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self._tar.close()
-        self._file.close()
+        try:
+            self._tar.close()
+        except BaseException:
+            self._file.discard()
+            raise
         if exc_type is None:
-            os.replace(self.tmp, self.path)
+            self._file.commit()
         else:
-            self.tmp.unlink(missing_ok=True)
+            self._file.discard()
 
 
-__all__ = ["ShardWriter", "gain_for", "partial_name"]
+__all__ = ["PARTIAL_MARK", "ShardWriter", "gain_for"]

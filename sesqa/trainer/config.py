@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import ModelConfig
+from ..model.config import LEGACY_FRONT_END
 
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")
@@ -78,6 +79,9 @@ class TrainConfig:
     valid_max_quadruples: int = 2000
     """Cap on validation quadruples per evaluation (all of them when fewer)."""
     augment: bool = True
+    front_end: bool = True
+    """The model's input front-end (DC and sub-audio out, level fixed, polarity fixed: see
+    sesqa/model/frontend.py); also switched on for a model initialised from an older checkpoint."""
 
     def __post_init__(self) -> None:
         _positive("batch_size", self.batch_size)
@@ -120,7 +124,10 @@ class TrainConfig:
 
     def model_config(self, degradation_types: tuple[str, ...], metric_names: tuple[str, ...]) -> ModelConfig:
         """The encoder of the chosen preset with this run's label vocabularies."""
-        return ModelConfig(degradation_types=degradation_types, metric_names=metric_names, **MODEL_PRESETS[self.model_preset])
+        return ModelConfig(
+            degradation_types=degradation_types, metric_names=metric_names, **MODEL_PRESETS[self.model_preset],
+            **front_end_fields(self.front_end),
+        )
 
     def to_json(self) -> dict[str, Any]:
         out = {}
@@ -153,6 +160,14 @@ class TrainConfig:
         free = {"checkpoint_every", "log_every", "workers", "device", "resume", "steps", "epochs"}
         mine, theirs = self.to_json(), other.to_json()
         return [k for k in mine if k not in free and mine[k] != theirs[k]]
+
+
+def front_end_fields(on: bool) -> dict[str, Any]:
+    """ModelConfig's front-end fields: the defaults when on, all off (as older models) when not."""
+    if not on:
+        return dict(LEGACY_FRONT_END)
+    defaults = {f.name: f.default for f in dataclasses.fields(ModelConfig)}
+    return {name: defaults[name] for name in LEGACY_FRONT_END}
 
 
 def _positive(name: str, value: int) -> None:

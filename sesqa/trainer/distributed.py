@@ -7,12 +7,14 @@ every process joins one DistributedDataParallel group (NCCL on CUDA, gloo on CPU
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.distributed as dist
+
+from ..device import resolve_device
+from ..distributed_env import torchrun_slot
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +36,14 @@ class Placement:
         return self.world_size > 1
 
 
-def choose_device(preference: str, local_rank: int = 0) -> torch.device:
-    """"auto" picks CUDA when present; "cuda" without a GPU is an error, not a silent fallback."""
-    if preference == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but torch sees no CUDA GPU")
-    if preference == "cpu" or not torch.cuda.is_available():
-        return torch.device("cpu")
-    return torch.device("cuda", local_rank % torch.cuda.device_count())
-
-
 def setup(device: str = "auto") -> Placement:
-    """Join the process group when launched by torchrun; otherwise a single process."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    placement = Placement(rank, world_size, choose_device(device, local_rank))
+    """Join the process group when launched by torchrun; otherwise a single process.
+
+    "auto" picks the GPU of LOCAL_RANK when torch sees one; "cuda" without a GPU is a ValueError.
+    """
+    slot = torchrun_slot()
+    rank, world_size = slot.rank, slot.world_size
+    placement = Placement(rank, world_size, resolve_device(device, local_rank=slot.local_rank))
     if world_size > 1 and not dist.is_initialized():
         backend = "nccl" if placement.device.type == "cuda" else "gloo"
         if placement.device.type == "cuda":

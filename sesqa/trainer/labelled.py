@@ -1,20 +1,7 @@
-"""Human-labelled data: MOS lists and JND pairs read from CSV, streamed as random 1 s crops.
+"""Human-labelled data streamed for training: MOS items and JND pairs as random 1 s crops.
 
-Accepted MOS lists (spec section 2):
-- a CSV with a header naming `path,mos` and optionally `system` and `dataset`;
-- the NISQA corpus CSV (`NISQA_corpus_file.csv`: columns `db`, `con`, `filepath_deg`, `mos`,
-  ...; `filepath_deg` is relative to the corpus root, where that CSV lies);
-- VoiceMOS / BVCC lists without a header, `sys-utt.wav,mos` per line (`sets/train_mos_list.txt`,
-  audio in `wav/` beside `sets/`); the system is the part of the name before the first "-".
-
-Accepted JND lists:
-- a CSV with a header naming `path_a,path_b,label` (1 = listeners heard a difference);
-- the PerceptualAudio data set's own lists (github.com/pranaymanocha/PerceptualAudio,
-  `dataset/dataset_combined.txt`, `dataset_reverb.txt`, `dataset_eq.txt`, `dataset_linear.txt`):
-  tab-separated `path_a<TAB>path_b<TAB>label`, no header, paths relative to the list's folder;
-  `dataset_linear.txt` has a 4th column, the noise name, and its paths are relative to
-  `<noise>_list/` in that folder (as the repository's `metric_code/dataloader.py` reads them).
-  The label is 1 where listeners heard a difference: identical files are always labelled 0.
+The lists are read by `sesqa.labels` (`read_mos`, `read_jnd`; formats in docs/train.md, "Label
+files: MOS, JND and pairs"); training skips items whose audio is missing, with a warning.
 
 The streams are endless: they walk their items in a fresh seeded order every pass (MOS and JND
 items are reused within an epoch, as in the paper) and take a random 1 s crop of each file
@@ -25,12 +12,9 @@ position's randomness comes from (seed, pass, index in pass), so `state()`/`rest
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -39,221 +23,15 @@ import torch
 
 from .. import audio
 from ..audio import SAMPLE_RATE, AudioError
+from ..labels import JndItem, MosItem
 from .augment import Augment, augment_group
 from .batch import JndBatch, MosBatch
 
 log = logging.getLogger(__name__)
 
-MOS_RANGE = (1.0, 5.0)
 FRAME_SAMPLES = SAMPLE_RATE
 """1 s crops at 48 kHz."""
-_SHOW_MISSING = 5
 _TAG_ORDER, _TAG_ITEM, _TAG_HOLDOUT = 201, 202, 203
-
-
-@dataclass(frozen=True)
-class MosItem:
-    """One rated recording."""
-
-    path: Path
-    mos: float
-    system: str | None = None
-    dataset: str | None = None
-
-
-@dataclass(frozen=True)
-class JndItem:
-    """Two recordings and whether listeners heard a difference (1) or not (0)."""
-
-    path_a: Path
-    path_b: Path
-    label: int
-
-
-# --- reading lists ------------------------------------------------------------------------------
-
-
-def _rows(path: Path) -> list[tuple[int, list[str]]]:
-    """(line number, fields) of the non-blank, non-comment CSV rows of `path`."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: cannot read the list ({e})") from e
-    reader = csv.reader(io.StringIO(text))
-    rows = []
-    for fields in reader:
-        if not any(f.strip() for f in fields) or fields[0].lstrip().startswith("#"):
-            continue
-        rows.append((reader.line_num, [f.strip() for f in fields]))
-    if not rows:
-        raise ValueError(f"{path}: the list is empty")
-    return rows
-
-
-def _resolve(name: str, bases: Sequence[Path]) -> Path:
-    """`name` if absolute, else the first of base/name that exists (else the first candidate)."""
-    p = Path(name).expanduser()
-    if p.is_absolute():
-        return p
-    candidates = [b / p for b in bases]
-    return next((c for c in candidates if c.is_file()), candidates[0])
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _mos(raw: str, path: Path, line: int) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and MOS_RANGE[0] <= value <= MOS_RANGE[1]):
-        raise ValueError(f"{path}: line {line}: MOS {raw!r} is not a number in [{MOS_RANGE[0]:g}, {MOS_RANGE[1]:g}]")
-    return value
-
-
-def _field(fields: list[str], column: int | None) -> str | None:
-    if column is None or column >= len(fields) or not fields[column]:
-        return None
-    return fields[column]
-
-
-def _need(fields: list[str], columns: Sequence[int], path: Path, line: int) -> None:
-    if max(columns) >= len(fields):
-        raise ValueError(f"{path}: line {line}: {len(fields)} fields, expected at least {max(columns) + 1}")
-
-
-def _drop_missing(items: list[Any], paths_of, path: Path, what: str) -> list[Any]:
-    """Items whose audio files all exist; logs the missing ones; ValueError when none is left."""
-    kept, missing = [], []
-    for item in items:
-        absent = [p for p in paths_of(item) if not p.is_file()]
-        if absent:
-            missing.extend(absent)
-        else:
-            kept.append(item)
-    if missing:
-        shown = ", ".join(str(p) for p in missing[:_SHOW_MISSING])
-        more = f" and {len(missing) - _SHOW_MISSING} more" if len(missing) > _SHOW_MISSING else ""
-        log.warning("%s: %d audio files are missing; their %d %s are skipped: %s%s", path, len(missing), len(items) - len(kept), what, shown, more)
-    if not kept:
-        raise ValueError(f"{path}: none of the {len(items)} {what} has its audio file(s) (first missing: {missing[0]})")
-    return kept
-
-
-def read_mos_csv(path: str | Path) -> list[MosItem]:
-    """The rated recordings of a MOS list (generic CSV, NISQA corpus CSV or VoiceMOS list).
-
-    Relative audio paths resolve against the list's folder (NISQA: also its parent; VoiceMOS:
-    also `wav/` in it and beside it). ValueError for a MOS outside [1, 5] or not a number (naming
-    the file, line and value) and for a list in none of the formats; missing audio is logged and
-    skipped.
-    """
-    path = Path(path)
-    rows = _rows(path)
-    here = path.parent
-    header = [f.lower() for f in rows[0][1]]
-    items: list[MosItem] = []
-    if "filepath_deg" in header and "mos" in header:
-        col = {name: header.index(name) if name in header else None for name in ("filepath_deg", "mos", "con", "db")}
-        for line, fields in rows[1:]:
-            _need(fields, (col["filepath_deg"], col["mos"]), path, line)
-            items.append(
-                MosItem(
-                    _resolve(fields[col["filepath_deg"]], (here, here.parent)),
-                    _mos(fields[col["mos"]], path, line),
-                    system=_field(fields, col["con"]),
-                    dataset=_field(fields, col["db"]),
-                )
-            )
-    elif "path" in header and "mos" in header:
-        col = {name: header.index(name) if name in header else None for name in ("path", "mos", "system", "dataset")}
-        for line, fields in rows[1:]:
-            _need(fields, (col["path"], col["mos"]), path, line)
-            items.append(
-                MosItem(
-                    _resolve(fields[col["path"]], (here,)),
-                    _mos(fields[col["mos"]], path, line),
-                    system=_field(fields, col["system"]),
-                    dataset=_field(fields, col["dataset"]),
-                )
-            )
-    elif len(rows[0][1]) >= 2 and _is_number(rows[0][1][1]):
-        for line, fields in rows:
-            _need(fields, (0, 1), path, line)
-            name = fields[0]
-            stem = Path(name).name
-            items.append(
-                MosItem(
-                    _resolve(name, (here, here / "wav", here.parent / "wav")),
-                    _mos(fields[1], path, line),
-                    system=stem.split("-", 1)[0] if "-" in stem else None,
-                )
-            )
-    else:
-        raise ValueError(
-            f"{path}: not a MOS list: expected a header with path,mos[,system][,dataset], the NISQA corpus "
-            f"columns (filepath_deg, mos, ...), or header-less sys-utt,mos lines; line {rows[0][0]} is {','.join(rows[0][1])!r}"
-        )
-    if not items:
-        raise ValueError(f"{path}: the list has a header but no items")
-    return _drop_missing(items, lambda i: (i.path,), path, "items")
-
-
-def _label(raw: str, path: Path, line: int) -> int:
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if value not in (0.0, 1.0):
-        raise ValueError(f"{path}: line {line}: label {raw!r} is not 0 or 1")
-    return int(value)
-
-
-def read_jnd_csv(path: str | Path) -> list[JndItem]:
-    """The pairs of a JND list (generic `path_a,path_b,label` CSV or a PerceptualAudio list).
-
-    Relative paths resolve against the list's folder. ValueError for a label other than 0/1
-    (naming the file, line and value) and for an unrecognised list; missing audio is logged
-    and skipped.
-    """
-    path = Path(path)
-    here = path.parent
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: cannot read the list ({e})") from e
-    numbered = [(n, line) for n, line in enumerate(lines, 1) if line.strip() and not line.lstrip().startswith("#")]
-    if not numbered:
-        raise ValueError(f"{path}: the list is empty")
-    items: list[JndItem] = []
-    if "\t" in numbered[0][1]:
-        for n, line in numbered:
-            fields = [f.strip() for f in line.split("\t")]
-            if len(fields) not in (3, 4):
-                raise ValueError(f"{path}: line {n}: {len(fields)} tab-separated fields, expected path_a, path_b, label[, noise]")
-            base = here / f"{fields[3]}_list" if len(fields) == 4 else here
-            items.append(JndItem(_resolve(fields[0], (base,)), _resolve(fields[1], (base,)), _label(fields[2], path, n)))
-    else:
-        rows = _rows(path)
-        header = [f.lower() for f in rows[0][1]]
-        if not {"path_a", "path_b", "label"} <= set(header):
-            raise ValueError(
-                f"{path}: not a JND list: expected a header with path_a,path_b,label or PerceptualAudio's "
-                f"tab-separated path_a, path_b, label lines; line {rows[0][0]} is {','.join(rows[0][1])!r}"
-            )
-        a, b, lab = (header.index(c) for c in ("path_a", "path_b", "label"))
-        for n, fields in rows[1:]:
-            _need(fields, (a, b, lab), path, n)
-            items.append(JndItem(_resolve(fields[a], (here,)), _resolve(fields[b], (here,)), _label(fields[lab], path, n)))
-    if not items:
-        raise ValueError(f"{path}: the list has a header but no pairs")
-    return _drop_missing(items, lambda i: (i.path_a, i.path_b), path, "pairs")
 
 
 T = TypeVar("T")

@@ -16,19 +16,25 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from ..device import autocast, resolve_precision
+from ..labels import read_jnd, read_mos
 from ..model import SesqaModel, load_checkpoint, save_checkpoint
-from ..generator.metrics import RunningStats
+from ..model.checkpoint import UNTRAINED_HEADS
 from ..scoring.default import resolve_model
+from ..shards.manifest import FORMAT_1_DEGRADATION_TYPES, read_vocabulary
+from ..shards.moments import RunningStats
 from ..shards.stats import read_stats
 from . import distributed
 from .augment import Augment
 from .batch import Batch
-from .config import TrainConfig
+from .config import TrainConfig, front_end_fields
 from .feeds import EpochFeed, encode_batch
-from .labelled import JndStream, MosStream, read_jnd_csv, read_mos_csv, split_holdout
-from .losses import LossSpec, compute_losses, inactive_losses, select_losses
+from .labelled import JndStream, MosStream, split_holdout
+from .losses import LossSpec, compute_losses, inactive_losses, select_losses, untrained_heads
 from .optim import SwaAverager, make_optimizer, make_scheduler, recompute_batchnorm
-from .quadruples import QuadrupleStream, count_samples, vocabulary
+from .quad_labels import vocabulary
+from .quadruples import QuadrupleStream
+from .shard_plan import count_samples
 from .runlog import RunLog
 from .validate import validate
 
@@ -80,7 +86,7 @@ class _Run:
             raise ValueError(f"{self.out} already holds a run ({LAST}); pass --resume to continue it or choose another --out")
         self.config = config
         self.device = placement.device
-        self.bf16 = _use_bf16(config.precision, self.device)
+        self.precision = resolve_precision(config.precision, self.device)
         self._seed_everything(config.seed + placement.rank)
 
         self._load_data()
@@ -91,6 +97,7 @@ class _Run:
         for name, reason in inactive.items():
             log.warning("L_%s is skipped: %s", name.upper(), reason)
         self.active = tuple(s for s in self.specs if s.name not in inactive)
+        self.untrained_heads = untrained_heads(self.specs, inactive, self.model.heads)
         if not self.active:
             raise ValueError("no loss can run: every enabled loss lacks its data")
 
@@ -125,7 +132,9 @@ class _Run:
 
     def _load_data(self) -> None:
         c = self.config
-        self.vocab = vocabulary()
+        # The label vocabulary travels in the shards' manifests; train and valid must agree on it.
+        directories = [d for d in (c.shards, c.valid) if d is not None]
+        self.vocab = vocabulary(read_vocabulary(directories) if directories else FORMAT_1_DEGRADATION_TYPES)
         self.stats = None
         self.quad_feed = None
         self.steps_per_epoch = 0
@@ -146,9 +155,9 @@ class _Run:
 
         self.mos_stream = self.valid_mos = None
         if c.mos:
-            items = [item for path in c.mos for item in read_mos_csv(path)]
+            items = [item for path in c.mos for item in read_mos(path, skip_missing=True)]
             if c.valid_mos:
-                train_items, self.valid_mos = items, [i for p in c.valid_mos for i in read_mos_csv(p)]
+                train_items, self.valid_mos = items, [i for p in c.valid_mos for i in read_mos(p, skip_missing=True)]
             else:
                 train_items, self.valid_mos = split_holdout(items, fraction=0.1)
             self.mos_stream = MosStream(train_items, batch_size=c.effective_mos_batch_size, seed=c.seed + 1000 * self.placement.rank + 1, augment=self.augment)
@@ -157,7 +166,7 @@ class _Run:
                 self.steps_per_epoch = max(1, math.ceil(len(train_items) / (c.effective_mos_batch_size * self.placement.world_size)))
         self.jnd_stream = None
         if c.jnd:
-            pairs = [p for path in c.jnd for p in read_jnd_csv(path)]
+            pairs = [p for path in c.jnd for p in read_jnd(path, skip_missing=True)]
             self.jnd_stream = JndStream(pairs, batch_size=c.effective_jnd_batch_size, seed=c.seed + 1000 * self.placement.rank + 2, augment=self.augment)
         if c.shards is not None:
             self.quad_feed = EpochFeed(self._quad_pass)
@@ -184,7 +193,9 @@ class _Run:
             # Calibrating on MOS alone: keep the source's metric head and its normalisation.
             self.stats = RunningStats.from_json(source.metric_stats)
             self.metric_names = source.config.metric_names
-        model = SesqaModel(replace(source.config, degradation_types=self.vocab, metric_names=self.metric_names))
+        model = SesqaModel(replace(
+            source.config, degradation_types=self.vocab, metric_names=self.metric_names, **front_end_fields(c.front_end)
+        ))
         _load_fitting(model, source.model.state_dict(), c.init)
         return model
 
@@ -271,9 +282,7 @@ class _Run:
         return values
 
     def _autocast(self) -> contextlib.AbstractContextManager:
-        if not self.bf16:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+        return autocast(self.device, self.precision)
 
     def _finish_swa(self) -> None:
         """Load the averaged weights and recompute BatchNorm statistics on training batches."""
@@ -327,26 +336,9 @@ class _Run:
             "ranks": ranks,
             "best": self.best,
             "last_valid": self.last_valid,
+            UNTRAINED_HEADS: self.untrained_heads,
         }
         save_checkpoint(self.out / name, self.model, metric_stats=self.stats.to_json() if self.stats is not None else None, extra=extra)
-
-
-def _use_bf16(precision: str, device: torch.device) -> bool:
-    """"auto" takes bf16 where the hardware computes it natively (3.6x faster training steps on this
-    project's AMX CPU, see benchmarks/train.py), fp32 elsewhere."""
-    if precision != "auto":
-        return precision == "bf16"
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return _cpu_has_native_bf16()
-
-
-def _cpu_has_native_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def _load_fitting(model: SesqaModel, source: dict[str, torch.Tensor], path: Path) -> None:

@@ -2,8 +2,8 @@
 
 Each `LossSpec` names the batch groups that feed it and a function of (model, latents, batch)
 returning a scalar, or None when none of its data is in the batch. The formulas shared with
-evaluation (ranking hinge, consistency) come from `sesqa.criteria`, so training and evaluation
-cannot drift apart.
+evaluation (MOS error, ranking hinge, consistency) come from `sesqa.criteria`, so training and
+evaluation cannot drift apart.
 
 The model is duck-typed (`LossModel`): `score(z)` gives 1 + 4 sigmoid(.) scores, `head(name, z,
 z_other=None)` the raw outputs of an auxiliary head (logits for "sd", "jnd", "dt"; pre-sigmoid
@@ -62,6 +62,8 @@ class LossSpec:
     """Batch groups that feed it; it runs when any of them is present."""
     fn: LossFn
     doc: str
+    head: str
+    """The model head this loss trains (the checkpoint records heads no active loss trained)."""
     needs_metrics: bool = False
     """True when it also needs at least one metric target (M > 0) in the generated data."""
 
@@ -173,7 +175,7 @@ def mos_loss(model: LossModel, enc: Encoded, batch: Batch) -> torch.Tensor | Non
     if _group(enc, batch, "mos") is None:
         return None
     s = step_scores(model, enc, batch).mos
-    return (batch.mos.mos.to(s.dtype) - s).abs().mean()
+    return criteria.mos_error(s, batch.mos.mos.to(s.dtype)).mean()
 
 
 def mos_pair_hinges(s: torch.Tensor, mos: torch.Tensor, alpha: float = criteria.ALPHA) -> torch.Tensor:
@@ -286,14 +288,14 @@ def mr_loss(model: LossModel, enc: Encoded, batch: Batch) -> torch.Tensor | None
 
 
 LOSSES: tuple[LossSpec, ...] = (
-    LossSpec("mos", ("mos",), mos_loss, "L1 between predicted score and MOS."),
-    LossSpec("rank", ("quad", "mos"), rank_loss, "Margin ranking of generated pairs and of MOS-ordered pairs."),
-    LossSpec("cons", ("quad", "jnd"), cons_loss, "Score consistency of quadruples and JND pairs."),
-    LossSpec("sd", ("quad",), sd_loss, "Same/different degradation condition of frame pairs (BCE)."),
-    LossSpec("jnd", ("jnd",), jnd_loss, "Just-noticeable difference of human-judged pairs (BCE)."),
-    LossSpec("dt", ("quad",), dt_loss, "Degradation types present in a frame, clean included (per-type BCE)."),
-    LossSpec("ds", ("quad",), ds_loss, "Strength of each present degradation type (L1)."),
-    LossSpec("mr", ("quad",), mr_loss, "Normalised reference-based metrics of (x_i, x_j) (L1).", needs_metrics=True),
+    LossSpec("mos", ("mos",), mos_loss, "L1 between predicted score and MOS.", "score"),
+    LossSpec("rank", ("quad", "mos"), rank_loss, "Margin ranking of generated pairs and of MOS-ordered pairs.", "score"),
+    LossSpec("cons", ("quad", "jnd"), cons_loss, "Score consistency of quadruples and JND pairs.", "score"),
+    LossSpec("sd", ("quad",), sd_loss, "Same/different degradation condition of frame pairs (BCE).", "sd"),
+    LossSpec("jnd", ("jnd",), jnd_loss, "Just-noticeable difference of human-judged pairs (BCE).", "jnd"),
+    LossSpec("dt", ("quad",), dt_loss, "Degradation types present in a frame, clean included (per-type BCE).", "dt"),
+    LossSpec("ds", ("quad",), ds_loss, "Strength of each present degradation type (L1).", "ds"),
+    LossSpec("mr", ("quad",), mr_loss, "Normalised reference-based metrics of (x_i, x_j) (L1).", "mr", needs_metrics=True),
 )
 """The paper's losses, in its order."""
 
@@ -325,6 +327,24 @@ def compute_losses(specs: Iterable[LossSpec], model: LossModel, enc: Encoded, ba
         value = spec.fn(shared, enc, batch)
         if value is not None:
             out[spec.name] = value
+    return out
+
+
+def untrained_heads(specs: Iterable[LossSpec], inactive: dict[str, str], heads: Iterable[str]) -> dict[str, str]:
+    """{head: why} for each of `heads` that no loss among `specs` (less the `inactive` ones) trains.
+
+    `specs` are the selected losses (after --without), `inactive` what `inactive_losses` found.
+    """
+    specs = tuple(specs)
+    out: dict[str, str] = {}
+    for head in heads:
+        if any(s.head == head and s.name not in inactive for s in specs):
+            continue
+        reasons = [f"{s.label} {inactive[s.name]}" for s in specs if s.head == head and s.name in inactive]
+        off = [f"L_{s.name.upper()}" for s in LOSSES if s.head == head and s not in specs]
+        if off:
+            reasons.append(f"{', '.join(off)} switched off (--without)")
+        out[head] = "; ".join(reasons)
     return out
 
 

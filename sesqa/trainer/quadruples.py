@@ -26,6 +26,10 @@ checked while skipping) or the worker count changed.
 Bad input. An unreadable or corrupt shard is logged with its name and the rest of it skipped;
 a bad sample is logged with its shard and key and skipped (`skipped_samples` counts them in
 this process). Neither stops the stream.
+
+The labels of a record (`vocabulary`, `quad_labels`, `collate`) live in quad_labels.py and the
+shard bookkeeping (`shard_sizes`, `count_samples`, `round_robin_share`, node and worker
+identity) in shard_plan.py; their public names are importable from here too.
 """
 
 from __future__ import annotations
@@ -34,31 +38,31 @@ import functools
 import json
 import logging
 import math
-import os
-import tarfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 import webdataset as wds
 from torch.utils.data import IterableDataset
 from webdataset.tariterators import group_by_keys, tar_file_expander
 
 from ..audio import SAMPLE_RATE
-from ..generator.degradations import REGISTRY, AppliedDegradation
-from ..generator.metrics import RunningStats
+from ..shards.moments import RunningStats
 from ..shards.reader import MEMBERS, decode_sample
 from ..shards.schema import QuadrupleRecord, ShardError
 from .augment import Augment, augment_group
 from .batch import QuadBatch
+from .quad_labels import CLEAN, QuadLabels, collate, quad_labels, vocabulary
+from .shard_plan import Pass, Randint, count_samples, node_info, round_robin_share, seeded_rng, shard_sizes, worker_info
+
+__all__ = [
+    "CLEAN", "FRAME_SAMPLES", "QuadLabels", "QuadrupleStream", "collate", "count_samples", "node_info",
+    "quad_labels", "round_robin_share", "shard_sizes", "vocabulary", "worker_info",
+]
 
 log = logging.getLogger(__name__)
 
-CLEAN = "clean"
-"""Type label of an undegraded signal (index 0 of the vocabulary)."""
 FRAME_SAMPLES = SAMPLE_RATE
 """1 s frames at 48 kHz (spec section 3)."""
 
@@ -66,198 +70,6 @@ _TAG_SHARDS, _TAG_SHUFFLE, _TAG_RESAMPLE, _TAG_AUGMENT = 101, 102, 103, 104
 """Distinct SeedSequence words, so the generators of different purposes never coincide."""
 _MAX_FRUITLESS_DRAWS = 100
 """Resampled streams give up after this many (and 3 x the shard count) draws without a sample."""
-
-
-def vocabulary() -> tuple[str, ...]:
-    """The degradation-type labels: "clean" and the 37 registered degradations in registry order."""
-    return (CLEAN, *REGISTRY)
-
-
-# --- labels -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QuadLabels:
-    """Label arrays of one quadruple (V = vocabulary size, M = metric count)."""
-
-    types_i: np.ndarray
-    """(V,) float32 0/1."""
-    types_j: np.ndarray
-    """(V,) float32 0/1: the types of chain_i and chain_j."""
-    strength_i: np.ndarray
-    """(V,) float32: max strength over repeats of a type; 0 where absent (and for "clean")."""
-    strength_j: np.ndarray
-    metrics: np.ndarray
-    """(M,) float32 normalised metric targets; 0 where missing."""
-    metrics_mask: np.ndarray
-    """(M,) bool: True where the target exists."""
-
-
-def quad_labels(
-    record: QuadrupleRecord,
-    vocabulary: Sequence[str],
-    metric_names: Sequence[str],
-    stats: RunningStats | None,
-) -> QuadLabels:
-    """The labels of one quadruple; ValueError if a type is not in `vocabulary`.
-
-    x_j is degraded on top of x_i, so it carries the types of both chains; "clean" is set only
-    for an empty chain (so never for x_j). Metrics are normalised with the training statistics;
-    None, NaN, or a measure without statistics is masked.
-    """
-    index = {name: n for n, name in enumerate(vocabulary)}
-    if CLEAN not in index:
-        raise ValueError(f"vocabulary must contain {CLEAN!r}, got {list(vocabulary)[:5]}...")
-
-    def encode(chain: Sequence[AppliedDegradation]) -> tuple[np.ndarray, np.ndarray]:
-        types = np.zeros(len(index), np.float32)
-        strength = np.zeros(len(index), np.float32)
-        if not chain:
-            types[index[CLEAN]] = 1.0
-        for step in chain:
-            k = index.get(step.type)
-            if k is None:
-                raise ValueError(f"record {record.key}: degradation {step.type!r} is not in the vocabulary")
-            types[k] = 1.0
-            strength[k] = max(strength[k], np.float32(step.strength))
-        return types, strength
-
-    types_i, strength_i = encode(record.chain_i)
-    types_j, strength_j = encode((*record.chain_i, *record.chain_j))
-    names = tuple(metric_names)
-    if names and stats is None:
-        raise ValueError(f"stats: metric targets {list(names)} need normalisation statistics, got None")
-    normalised = stats.normalise({n: record.metrics.get(n) for n in names}) if names else {}
-    metrics = np.array([normalised[n] for n in names], dtype=np.float32)
-    mask = np.isfinite(metrics)
-    metrics[~mask] = 0.0
-    return QuadLabels(types_i, types_j, strength_i, strength_j, metrics, mask)
-
-
-def collate(frames: Sequence[np.ndarray], labels: Sequence[QuadLabels]) -> QuadBatch:
-    """One QuadBatch from per-quadruple (4, T) frames and their labels."""
-
-    def stack(name: str) -> torch.Tensor:
-        return torch.from_numpy(np.stack([getattr(l, name) for l in labels]))
-
-    return QuadBatch(
-        frames=torch.from_numpy(np.stack(frames).astype(np.float32, copy=False)),
-        types_i=stack("types_i"),
-        types_j=stack("types_j"),
-        strength_i=stack("strength_i"),
-        strength_j=stack("strength_j"),
-        metrics=stack("metrics"),
-        metrics_mask=stack("metrics_mask"),
-    )
-
-
-# --- shard bookkeeping --------------------------------------------------------------------------
-
-
-def shard_sizes(shards: Iterable[str | Path]) -> list[int]:
-    """Quadruples per shard, counted from the tar headers (no audio is read).
-
-    An unreadable shard counts the samples before the damage (0 when nothing can be read) and
-    is logged.
-    """
-    out = []
-    for shard in shards:
-        path = Path(shard)
-        try:
-            stat = path.stat()
-        except OSError as e:
-            log.warning("%s: cannot be read (%s); counted as 0 quadruples", path, e)
-            out.append(0)
-            continue
-        out.append(_shard_size(str(path), stat.st_mtime_ns, stat.st_size))
-    return out
-
-
-@functools.lru_cache(maxsize=4096)
-def _shard_size(path: str, mtime_ns: int, size: int) -> int:
-    keys: set[str] = set()
-    try:
-        with tarfile.open(path, "r:") as tar:
-            for info in tar:
-                name = info.name.rsplit("/", 1)[-1]
-                if info.isfile() and name.endswith(".json"):
-                    keys.add(name.partition(".")[0])
-    except (tarfile.TarError, OSError, EOFError) as e:
-        log.warning("%s: not a readable tar shard (%s); counted %d quadruples before the damage", path, e, len(keys))
-    return len(keys)
-
-
-def count_samples(shards: Iterable[str | Path]) -> int:
-    """Quadruples in all `shards` (for planning epochs and steps)."""
-    return sum(shard_sizes(shards))
-
-
-def node_info() -> tuple[int, int]:
-    """(rank, world size): torch.distributed when initialised, else RANK/WORLD_SIZE, else (0, 1)."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    rank, world = os.environ.get("RANK"), os.environ.get("WORLD_SIZE")
-    if rank is None or world is None:
-        return 0, 1
-    try:
-        r, w = int(rank), int(world)
-    except ValueError:
-        raise ValueError(f"RANK={rank!r} and WORLD_SIZE={world!r} must be integers") from None
-    if not 0 <= r < w:
-        raise ValueError(f"RANK={r} must lie in [0, WORLD_SIZE={w})")
-    return r, w
-
-
-def worker_info() -> tuple[int, int]:
-    """(worker id, worker count) of the DataLoader process this runs in; (0, 1) in the main process."""
-    info = torch.utils.data.get_worker_info()
-    return (0, 1) if info is None else (info.id, info.num_workers)
-
-
-def round_robin_share(consumed: int, batches: Sequence[float]) -> tuple[list[int], int]:
-    """How many of `consumed` batches came from each worker, DataLoader style, and whose batch is next.
-
-    Workers are visited 0, 1, ..., W-1 repeatedly; worker w yields at most batches[w] (math.inf
-    for an endless one) and is passed over once exhausted. Returns (share per worker, the worker
-    that yields the next batch; 0 when none is left).
-    """
-    share = [0] * len(batches)
-    remaining = consumed
-    active = [w for w, n in enumerate(batches) if n > 0]
-    while remaining > 0 and active:
-        rounds = min(min(batches[w] - share[w] for w in active), remaining // len(active))
-        if rounds < 1:  # a partial round: fewer batches left than active workers
-            for w in active[:remaining]:
-                share[w] += 1
-            return share, active[remaining]
-        rounds = int(rounds)
-        for w in active:
-            share[w] += rounds
-        remaining -= rounds * len(active)
-        active = [w for w in active if share[w] < batches[w]]
-    return share, (active[0] if active else 0)
-
-
-def _rng(*words: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([int(w) for w in words]))
-
-
-class _Randint:
-    """The `randint(a, b)` that webdataset's shuffle buffer calls, drawn from a numpy Generator."""
-
-    def __init__(self, rng: np.random.Generator):
-        self.rng = rng
-
-    def randint(self, a: int, b: int) -> int:
-        return int(self.rng.integers(a, b + 1))
-
-
-@dataclass
-class _Pass:
-    """Mutable state of one iteration of one worker: the open shard, draws since the last good sample."""
-
-    shard: str = "?"
-    fruitless_draws: int = 0
 
 
 # --- the stream ---------------------------------------------------------------------------------
@@ -348,7 +160,7 @@ class QuadrupleStream(IterableDataset):
         """Every shard in this epoch's order: shuffled by (seed, epoch), or as given when shuffle_buffer is 0."""
         if self.shuffle_buffer == 0:
             return list(self.shards)
-        order = _rng(self.seed, self.epoch, _TAG_SHARDS).permutation(len(self.shards))
+        order = seeded_rng(self.seed, self.epoch, _TAG_SHARDS).permutation(len(self.shards))
         return [self.shards[k] for k in order]
 
     def worker_shards(self, worker: int = 0, num_workers: int = 1) -> list[str]:
@@ -393,7 +205,7 @@ class QuadrupleStream(IterableDataset):
         process, num_workers = worker_info()
         share, first = self.resume_plan(num_workers)
         worker = (process + first) % num_workers
-        state = _Pass()
+        state = Pass()
         if self.resampled:
             urls: Iterable[str] = self._resampled_urls(rank, worker, state)
         else:
@@ -411,7 +223,7 @@ class QuadrupleStream(IterableDataset):
             functools.partial(group_by_keys, handler=functools.partial(self._tar_error, state=state)),
         ]
         if self.shuffle_buffer > 0:
-            rng = _Randint(_rng(self.seed, self.epoch, rank, worker, _TAG_SHUFFLE))
+            rng = Randint(seeded_rng(self.seed, self.epoch, rank, worker, _TAG_SHUFFLE))
             stages.append(wds.shuffle(bufsize=self.shuffle_buffer, initial=self.shuffle_buffer, rng=rng))
         stages += [
             functools.partial(self._number_and_skip, skip=skip, state=state),
@@ -420,8 +232,8 @@ class QuadrupleStream(IterableDataset):
         ]
         return iter(wds.DataPipeline(*stages))
 
-    def _resampled_urls(self, rank: int, worker: int, state: _Pass) -> Iterator[str]:
-        rng = _rng(self.seed, self.epoch, rank, worker, _TAG_RESAMPLE)
+    def _resampled_urls(self, rank: int, worker: int, state: Pass) -> Iterator[str]:
+        rng = seeded_rng(self.seed, self.epoch, rank, worker, _TAG_RESAMPLE)
         limit = max(_MAX_FRUITLESS_DRAWS, 3 * len(self.shards))
         while True:
             if state.fruitless_draws > limit:
@@ -429,7 +241,7 @@ class QuadrupleStream(IterableDataset):
             state.fruitless_draws += 1
             yield self.shards[int(rng.integers(len(self.shards)))]
 
-    def _open(self, sources: Iterable[dict[str, Any]], state: _Pass) -> Iterator[dict[str, Any]]:
+    def _open(self, sources: Iterable[dict[str, Any]], state: Pass) -> Iterator[dict[str, Any]]:
         """Open each shard for the tar expander; closes it when the expander moves on."""
         for source in sources:
             url = source["url"]
@@ -440,7 +252,7 @@ class QuadrupleStream(IterableDataset):
             except OSError as e:  # only open() raises here: reading happens (and is handled) downstream
                 self._bad_shard(url, e)
 
-    def _tar_error(self, exn: Exception, state: _Pass) -> bool:
+    def _tar_error(self, exn: Exception, state: Pass) -> bool:
         """webdataset handler: log the damaged shard, skip the rest of it, go on."""
         self._bad_shard(state.shard, exn)
         return True
@@ -450,7 +262,7 @@ class QuadrupleStream(IterableDataset):
         message = str(exn.args[0]) if getattr(exn, "args", None) else repr(exn)
         log.warning("%s: unreadable or corrupt shard, skipping the rest of it (%s: %s)", shard, type(exn).__name__, message)
 
-    def _number_and_skip(self, samples: Iterable[dict[str, Any]], skip: int, state: _Pass) -> Iterator[tuple[int, dict[str, Any]]]:
+    def _number_and_skip(self, samples: Iterable[dict[str, Any]], skip: int, state: Pass) -> Iterator[tuple[int, dict[str, Any]]]:
         """(position, raw sample), after dropping the first `skip` good samples undecoded."""
         for position, raw in enumerate(samples):
             if skip > 0:
@@ -466,7 +278,7 @@ class QuadrupleStream(IterableDataset):
             return False
         try:
             record = QuadrupleRecord.from_json(json.loads(raw["json"]))
-        except (ValueError, KeyError, TypeError):  # as _decode: malformed JSON or degradation params
+        except ValueError:  # as _decode: malformed JSON or record (ShardError is a ValueError)
             return False
         return record.key == raw.get("__key__") and self._frame_problem(record) is None
 
@@ -476,7 +288,7 @@ class QuadrupleStream(IterableDataset):
         return None
 
     def _decode(
-        self, samples: Iterable[tuple[int, dict[str, Any]]], rank: int, worker: int, state: _Pass
+        self, samples: Iterable[tuple[int, dict[str, Any]]], rank: int, worker: int, state: Pass
     ) -> Iterator[tuple[np.ndarray, QuadLabels]]:
         for position, raw in samples:
             shard, key = raw.get("__url__", state.shard), raw.get("__key__", "?")
@@ -485,13 +297,13 @@ class QuadrupleStream(IterableDataset):
                 if problem := self._frame_problem(sample.record):
                     raise ShardError(f"{shard}: sample {key}: {problem}")
                 labels = quad_labels(sample.record, self.vocabulary, self.metric_names, self.stats)
-            except (ValueError, KeyError, TypeError) as e:  # ShardError is a ValueError; malformed params raise the others
+            except ValueError as e:  # ShardError, or a type outside the vocabulary
                 self.skipped_samples += 1
                 log.warning("%s: skipping bad sample %s (%s)", shard, key, e)
                 continue
             frames = np.stack(sample.frames())
             if self.augment is not None:
-                frames = augment_group(frames, self.augment, _rng(self.seed, self.epoch, rank, worker, position, _TAG_AUGMENT))
+                frames = augment_group(frames, self.augment, seeded_rng(self.seed, self.epoch, rank, worker, position, _TAG_AUGMENT))
             state.fruitless_draws = 0
             yield frames.astype(np.float32, copy=False), labels
 

@@ -1,5 +1,8 @@
 """Validation during training: R_RANK and L_CONS on the valid split, L_MOS on held-out MOS items.
 
+Point values of the measures in `sesqa.criteria`, the same functions `sesqa evaluate` uses (it adds
+bootstrap intervals; validation does not need them).
+
 Always scored in float32, whatever precision the run trains in: bf16 rounds scores near 3 to
 steps of 1/64, and R_RANK counts a tie as a wrong order, so bf16 validation overstates R_RANK
 (0.109 against 0.092 in float32 for the same model and quadruples). In float32 the figures equal
@@ -17,12 +20,12 @@ import numpy as np
 import torch
 
 from ..audio import AudioError
-from ..evaluation.report import e_total, l_cons_quadruples, r_rank_quadruples
-from ..generator.metrics import RunningStats
+from ..criteria import e_total, l_cons_quadruples, l_mos, r_rank_quadruples
+from ..labels import MosItem
+from ..shards.moments import RunningStats
 from ..model import SesqaModel
 from ..scoring.scorer import Scorer
 from .config import TrainConfig
-from .labelled import MosItem
 from .quadruples import QuadrupleStream
 
 log = logging.getLogger(__name__)
@@ -74,7 +77,7 @@ def validate(
         truth = np.array([item.mos for item in valid_mos])
         ok = np.isfinite(predicted)
         if ok.any():
-            values["l_mos"] = float(np.mean(np.abs(predicted[ok] - truth[ok])))
+            values["l_mos"] = l_mos(predicted[ok], truth[ok])
     if {"l_mos", "r_rank", "l_cons"} <= set(values):
         values["e_total"] = e_total(values["l_mos"], values["r_rank"], values["l_cons"])
     elif {"r_rank", "l_cons"} <= set(values):

@@ -5,8 +5,9 @@ input rate; the output is time-aligned to the input and has exactly its length.
 
 Two back ends produce the same result:
 - in-process PyAV (fast, a few ms): the encoder and decoder contexts are driven directly;
-- an ffmpeg subprocess (the binary of the `imageio-ffmpeg` wheel, never a system ffmpeg) piping raw
-  float32 in and out, for encoders PyAV's build lacks (libvorbis) and as a fallback for all.
+- an ffmpeg subprocess (the binary of the `imageio-ffmpeg` wheel, never a system ffmpeg, its command
+  line built by `ffmpeg-python`) piping raw float32 in and out, for encoders PyAV's build lacks
+  (libvorbis) and as a fallback for all.
 
 Alignment uses the streams' own timing, not a guess. FFmpeg encoders stamp their first packet with
 pts = -(priming samples) (LAME's 576 + 529 decoder delay, Opus pre-skip, AC-3's 256, ...). The PyAV
@@ -206,17 +207,31 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def ffmpeg_commands(
+    sr: int, spec: CodecSpec, bit_rate: int, options: tuple[tuple[str, str], ...] = ()
+) -> tuple[list[str], list[str]]:
+    """The encoding and decoding ffmpeg command lines (raw float32 -> Matroska -> raw float32).
+
+    Built with ffmpeg-python, which spells the options (and quotes nothing: Popen gets a list).
+    `_ffmpeg_round_trip` starts the processes itself: ffmpeg-python cannot pipe one into another.
+    """
+    import ffmpeg
+
+    quiet = ("-nostdin", "-hide_banner", "-loglevel", "error")
+    raw = {"format": "f32le", "ar": sr, "ac": 1}
+    encoded = ffmpeg.input("pipe:0", **raw).output(
+        "pipe:1", format="matroska", audio_bitrate=bit_rate, **{"c:a": spec.encoder}, **dict(options)
+    )
+    decoded = ffmpeg.input("pipe:0", format="matroska").output("pipe:1", **raw)
+    encode, decode = (stream.global_args(*quiet).compile(cmd=ffmpeg_exe()) for stream in (encoded, decoded))
+    return encode, decode
+
+
 def _ffmpeg_round_trip(
     x: np.ndarray, sr: int, spec: CodecSpec, bit_rate: int, options: tuple[tuple[str, str], ...]
 ) -> np.ndarray:
     """Encoder and decoder processes joined by a pipe, so their start-up and work overlap."""
-    quiet = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error"]
-    opts = [arg for name, value in options for arg in (f"-{name}", value)]
-    encode = [
-        *quiet, "-f", "f32le", "-ar", str(sr), "-ac", "1", "-i", "pipe:0",
-        "-c:a", spec.encoder, "-b:a", str(bit_rate), *opts, "-f", "matroska", "pipe:1",
-    ]  # fmt: skip
-    decode = [*quiet, "-f", "matroska", "-i", "pipe:0", "-f", "f32le", "-ar", str(sr), "-ac", "1", "pipe:1"]
+    encode, decode = ffmpeg_commands(sr, spec, bit_rate, options)
     pipe = subprocess.PIPE
     encoder = subprocess.Popen(encode, stdin=pipe, stdout=pipe, stderr=pipe)
     decoder = subprocess.Popen(decode, stdin=encoder.stdout, stdout=pipe, stderr=pipe)

@@ -21,6 +21,8 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+from ...shards.schema import DegradationStep
+
 
 class NoiseSource(Protocol):
     """Where additive-noise degradations find real noise recordings."""
@@ -131,8 +133,28 @@ class AppliedDegradation:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "AppliedDegradation":
-        deg = REGISTRY[data["type"]]
-        return cls(data["type"], float(data["strength"]), deg.params_from_dict(data["params"]))
+        """Rebuild from the JSON form; ValueError for an unknown type or bad params."""
+        return cls.from_step(DegradationStep.from_dict(data))
+
+    def to_step(self) -> DegradationStep:
+        """The plain-data form a shard record stores."""
+        return DegradationStep(self.type, self.strength, params_to_dict(self.params))
+
+    @classmethod
+    def from_step(cls, step: DegradationStep) -> "AppliedDegradation":
+        """Typed params again from a stored step, to replay it.
+
+        Raises ValueError naming the step when its type is not registered or its params do not
+        fit that type's Params (missing, unknown or out-of-range values).
+        """
+        deg = REGISTRY.get(step.type)
+        if deg is None:
+            raise ValueError(f"step: unknown degradation {step.type!r}; this sesqa knows {len(REGISTRY)}: {', '.join(REGISTRY)}")
+        try:
+            params = deg.params_from_dict(step.params)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"step: params {step.params} do not fit {step.type}: {e}") from e
+        return cls(step.type, step.strength, params)
 
     def apply(self, x: np.ndarray, sr: int) -> np.ndarray:
         """Replay this step; wraps any failure in DegradationError with the params."""

@@ -4,13 +4,12 @@ Each measure is a pure function ``(ref, deg, sr) -> float`` in its own module (`
 ``csig``, ``cbak``, ``covl``, ``segsnr``, ``llr``, ``wss``, ``stoi``, ``si_sdr``, ``mcd``,
 ``log_mel_distortion``), NaN where undefined. ``METRICS`` declares each one's unit, direction
 and reference in the fixed target order; ``compute`` evaluates several on one pair, sharing
-intermediates and saying why each NaN is one; ``RunningStats`` gathers the normalisation
-statistics.
+intermediates and saying why each NaN is one. The normalisation statistics (``RunningStats``)
+belong to the shard format: ``sesqa.shards.moments``.
 """
 
 from ._analysis import PROCESSING_SR, SILENCE_PEAK, MetricUndefined, PairAnalysis
 from .registry import METRIC_NAMES, METRICS, MetricSpec, compute
-from .stats import Moments, RunningStats
 
 __all__ = [
     "METRICS",
@@ -19,8 +18,6 @@ __all__ = [
     "SILENCE_PEAK",
     "MetricSpec",
     "MetricUndefined",
-    "Moments",
     "PairAnalysis",
-    "RunningStats",
     "compute",
 ]

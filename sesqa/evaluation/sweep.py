@@ -18,7 +18,6 @@ import csv
 import json
 import logging
 import math
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,12 +28,12 @@ import soundfile as sf
 
 from ..audio import AudioError, load
 from ..bundled import BUNDLED_NOISE_DIR
+from ..files import AtomicFile, atomic_path
 from ..generator.degradations.base import REGISTRY, AppliedDegradation, DegradationError, SamplingContext, params_to_dict
 from ..generator.run import MIN_NOISE_S
 from ..generator.sources import NoiseBank, build_corpus, peak_normalise
-from .output import AtomicWriter
+from ..scoring.scorer import Scorer
 from .plots import safe_name
-from .scorer import Scorer
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +143,7 @@ class SweepResult:
 
     def write_csv(self, path: str | Path) -> None:
         """clip,type,strength,score,params (JSON), written atomically."""
-        with AtomicWriter(path, newline="") as w:
+        with AtomicFile(path, newline="") as w:
             out = csv.writer(w.file)
             out.writerow(["clip", "type", "strength", "score", "params"])
             for r in self.rows:
@@ -174,9 +173,8 @@ def _read_clip(path: Path, sr: int, max_seconds: float) -> np.ndarray:
 
 def _write_wav(path: Path, y: np.ndarray, sr: int) -> None:
     """16-bit WAV under a temporary name, renamed into place: no half-written file is left."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    sf.write(tmp, np.clip(y, -1.0, 1.0), sr, subtype="PCM_16", format="WAV")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        sf.write(tmp, np.clip(y, -1.0, 1.0), sr, subtype="PCM_16", format="WAV")
 
 
 def noise_bank(roots: Sequence[Path]) -> NoiseBank:

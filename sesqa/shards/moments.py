@@ -1,9 +1,11 @@
 """NaN-aware running mean and standard deviation per measure, mergeable across workers.
 
-The model regresses the 11 measures normalised to zero mean and unit variance with
-training-set statistics (spec section 5). Each worker accumulates its own `RunningStats`;
-merging them (Chan et al.'s parallel update of count, mean and M2) gives exactly the
-statistics of all values together, whatever the split.
+They live with the shards because `stats.json` is part of the shard format: the generator
+writes it, `shards check` verifies it, the trainer normalises its targets with it, and none
+of them needs the metric implementations for that. The model regresses the measures
+normalised to zero mean and unit variance with training-set statistics (spec section 5). Each
+worker accumulates its own `RunningStats`; merging them (Chan et al.'s parallel update of
+count, mean and M2) gives exactly the statistics of all values together, whatever the split.
 """
 
 from __future__ import annotations
@@ -57,11 +59,8 @@ class Moments:
 class RunningStats:
     """Per-measure Moments; `update` with one pair's values, `merge` with another worker's."""
 
-    def __init__(self, names: Iterable[str] | None = None, moments: Mapping[str, Moments] | None = None):
-        if names is None:
-            from .registry import METRIC_NAMES
-
-            names = METRIC_NAMES
+    def __init__(self, names: Iterable[str], moments: Mapping[str, Moments] | None = None):
+        """names: the tracked measures, in order; moments: starting values by name (default empty)."""
         self.names: tuple[str, ...] = tuple(names)
         if len(set(self.names)) != len(self.names):
             raise ValueError(f"names must be distinct, got {list(self.names)}")

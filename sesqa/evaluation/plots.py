@@ -1,4 +1,4 @@
-"""Figures for `sesqa evaluate --plot DIR`: where people would rather look than read.
+"""Figures for `sesqa evaluate --plot` and `sesqa sweep --plot`: where people would rather look than read.
 
 - `plot_time`: a file's frame scores over time, speech frames solid, the rest faint, and the
   file's score as a dashed line;
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .scorer import ScoreResult
+    from ..scoring.scorer import ScoreResult
 
 STRENGTH_BINS = 5
 """Bins of the strength axis in `plot_strength` (the paper's Fig. 4 granularity)."""
@@ -87,7 +87,7 @@ def plot_time(result: ScoreResult, path: Path, frame_s: float = 1.0) -> Path:
 
 
 def _correlations(pred: np.ndarray, true: np.ndarray) -> str:
-    from ..evaluation.mos_metrics import mos_metrics
+    from .mos_metrics import mos_metrics
 
     m = mos_metrics(pred, true)
     return f"LCC {m['lcc']:.3f}, SRCC {m['srcc']:.3f}, n = {len(pred)}"
@@ -115,7 +115,7 @@ def plot_scatter(
     systems: Sequence[str | None] | None = None,
 ) -> Path:
     """Predicted against true MOS with the identity line; a system-level panel when systems exist."""
-    from ..evaluation.mos_metrics import system_level
+    from .mos_metrics import system_level
 
     plt = pyplot()
     pred = np.asarray(pred, dtype=np.float64)

@@ -1,0 +1,89 @@
+"""What several test files share: the test sample rate and signal, a tiny warmed-up model with
+metric statistics, and a CLI runner. Test files import from here, never from one another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # imported where used: conftest imports this file, and SR alone needs no torch
+    from typer.testing import Result
+
+    from sesqa.model import ModelConfig, SesqaModel
+
+SR = 48_000
+
+TYPES = ("clean", "additive_noise", "mp3")
+"""Degradation vocabulary of the tiny test model."""
+METRICS = ("pesq", "stoi")
+BETA = 0.7
+"""The tiny model's score bias: identical inputs compare to this."""
+STATS = {
+    "schema": "sesqa.metric_stats/1",
+    "measures": {
+        "pesq": {"count": 10, "mean": 3.0, "m2": 2.5, "missing": 0, "std": 0.5},
+        "stoi": {"count": 10, "mean": 0.8, "m2": 0.1, "missing": 0, "std": 0.1},
+    },
+}
+"""Metric statistics stored with the tiny model's checkpoints."""
+
+
+def speech_like(seconds: float = 1.1, sr: int = SR, seed: int = 0) -> np.ndarray:
+    """A voiced, syllable-modulated harmonic signal with a little breath noise, peak 1."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    f0 = 120.0 + 20.0 * np.sin(2 * np.pi * 1.5 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    voiced = sum(np.sin(k * phase) / k for k in range(1, 30))
+    envelope = 0.5 * (1 - np.cos(2 * np.pi * 4.0 * t)) ** 1.5
+    x = voiced * envelope + 0.02 * rng.standard_normal(len(t))
+    return (x / np.max(np.abs(x))).astype(np.float32)
+
+
+def tiny_config(**overrides: object) -> ModelConfig:
+    """A ModelConfig small enough to build and run in milliseconds."""
+    from sesqa.model import ModelConfig
+
+    base = {
+        "degradation_types": TYPES, "metric_names": METRICS, "pool_channels": (4, 4, 8, 8), "res_blocks": 1,
+        "res_channels": (8, 8, 8), "mlp_hidden": 16, "latent_dim": 8, "head_hidden": 8,
+    }  # fmt: skip
+    base.update(overrides)
+    return ModelConfig(**base)
+
+
+def warmed_up(cfg: ModelConfig, seed: int = 0) -> SesqaModel:
+    """An untrained model whose BN statistics have seen speech at several levels, so outputs vary with the input."""
+    import torch
+
+    from sesqa.model import SesqaModel
+
+    torch.manual_seed(seed)
+    model = SesqaModel(cfg)
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    for bn in bns:
+        bn.momentum = None  # cumulative average: a few batches settle the statistics
+    n = cfg.frame_samples
+    with torch.no_grad():
+        for k in range(4):
+            x = np.stack([g * speech_like(n / cfg.sample_rate, cfg.sample_rate, seed=10 * k + i)[:n] for i, g in enumerate((0.03, 0.1, 0.3, 0.9))])
+            x = x + 0.01 * k * np.random.default_rng(k).standard_normal(x.shape)
+            model(torch.from_numpy(x.astype(np.float32)))
+        for bn in bns:
+            bn.momentum = 0.1
+        model.heads["score"].net[-1].bias.fill_(BETA)
+    return model.eval()
+
+
+def run_cli(*args: str | Path) -> Result:
+    """Invoke the sesqa CLI in-process; exceptions other than SystemExit are raised, not swallowed."""
+    from typer.testing import CliRunner
+
+    from sesqa.cli import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result

@@ -1,0 +1,167 @@
+"""The encoder's front-end: gain, polarity, DC and sub-audio never reach the network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sesqa.model import ModelConfig, SesqaModel
+from sesqa.model.config import LEGACY_FRONT_END
+from sesqa.model.frontend import FrontEnd, canonical_polarity, normalise_level, remove_subaudio
+
+SR = 48_000
+TINY = {
+    "pool_channels": (4, 4, 8, 8),
+    "res_blocks": 2,
+    "res_channels": (16, 16, 8),
+    "mlp_hidden": 32,
+    "latent_dim": 16,
+    "head_hidden": 16,
+    "degradation_types": ("clean", "noise"),
+}
+
+
+def tiny_model(**overrides) -> SesqaModel:
+    torch.manual_seed(0)
+    model = SesqaModel(ModelConfig(**{**TINY, **overrides}))
+    with torch.no_grad():
+        for k in range(3):
+            model(0.1 * torch.randn(4, model.config.frame_samples, generator=torch.Generator().manual_seed(k)))
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def model() -> SesqaModel:
+    return tiny_model()
+
+
+def _frames(speech: np.ndarray, n: int = 3) -> torch.Tensor:
+    x = torch.from_numpy(np.tile(speech, n)[: SR * n].copy()).reshape(n, SR)
+    return 0.5 * x
+
+
+def _rms_db(x: torch.Tensor) -> float:
+    return float(10 * torch.log10(torch.mean(x.double().square())))
+
+
+@pytest.mark.parametrize("gain_db", [-30.0, -20.0, 6.0])
+def test_gain_does_not_move_the_score(model, speech, gain_db):
+    x = _frames(speech)
+    with torch.no_grad():
+        ref, moved = model(x), model(x * 10 ** (gain_db / 20))
+    assert torch.max(torch.abs(ref - moved)) < 1e-4
+
+
+def test_polarity_and_dc_do_not_move_the_score(model, speech):
+    x = _frames(speech)
+    with torch.no_grad():
+        ref = model(x)
+        assert torch.max(torch.abs(model(-x) - ref)) < 1e-5
+        assert torch.max(torch.abs(model(x + 0.01) - ref)) < 1e-3
+
+
+def test_highpass_removes_dc_and_subaudio_and_keeps_speech_band():
+    t = torch.arange(SR, dtype=torch.float64) / SR
+    middle = slice(SR // 4, 3 * SR // 4)  # away from the frame edges
+
+    def gain_db(freq_hz: float) -> float:
+        x = torch.sin(2 * torch.pi * freq_hz * t)[None]
+        y = remove_subaudio(x, SR, 20.0)
+        return _rms_db(y[:, middle]) - _rms_db(x[:, middle])
+
+    assert float(remove_subaudio(torch.full((1, SR), 0.3, dtype=torch.float64), SR, 20.0).abs().max()) < 1e-12
+    assert gain_db(5.0) < -12.0
+    assert -6.0 < gain_db(10.0) < -3.0
+    for f in (20.0, 100.0, 1000.0, 10_000.0):
+        assert abs(gain_db(f)) < 0.5, f
+
+
+def test_level_is_fixed_and_near_silence_is_not_amplified_to_speech_level():
+    x = 0.3 * torch.randn(2, SR, generator=torch.Generator().manual_seed(0))
+    assert abs(_rms_db(normalise_level(x, -16.0)) - -16.0) < 1e-3
+    assert abs(_rms_db(normalise_level(1e-3 * x, -16.0)) - -16.0) < 1e-3
+    whisper = 1e-6 * x  # about -130 dBFS: below the floor
+    assert _rms_db(normalise_level(whisper, -16.0)) < -60.0
+
+
+def test_canonical_polarity_is_an_even_map():
+    x = torch.randn(5, 1000, generator=torch.Generator().manual_seed(3)) ** 3
+    assert torch.equal(canonical_polarity(x), canonical_polarity(-x))
+    assert bool((torch.sum(canonical_polarity(x) ** 3, dim=-1) >= 0).all())
+
+
+def test_legacy_config_has_the_front_end_off_and_passes_frames_through(speech):
+    data = ModelConfig(**TINY).to_json()
+    for name in LEGACY_FRONT_END:
+        data.pop(name)
+    legacy = ModelConfig.from_json(data)
+    assert (legacy.dc_cutoff_hz, legacy.frame_level_dbfs, legacy.canonical_polarity) == (0.0, None, False)
+    x = _frames(speech)
+    front = FrontEnd(legacy)
+    assert not front.active
+    assert torch.equal(front(x), x)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("dc_cutoff_hz", -1.0), ("dc_cutoff_hz", 500.0), ("frame_level_dbfs", 3.0), ("canonical_polarity", 1)],
+)
+def test_front_end_fields_are_validated(field, value):
+    with pytest.raises(ValueError, match=rf"ModelConfig\.{field} must be .*got"):
+        ModelConfig(**{**TINY, field: value})
+
+
+# --- the Scorer on a real recording: level invariance, level readout, nothing to score -------
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    from sesqa.scoring.scorer import Scorer
+
+    from .helpers import tiny_config, warmed_up
+
+    return Scorer(warmed_up(tiny_config(frame_samples=SR)))
+
+
+@pytest.fixture(scope="module")
+def clip() -> np.ndarray:
+    from sesqa.audio import load
+    from sesqa.bundled import BUNDLED_SPEECH_DIR
+
+    x = load(BUNDLED_SPEECH_DIR / "ro" / "ro_01.flac", SR)
+    return (0.5 * x / np.max(np.abs(x))).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [lambda x: x * np.float32(10 ** (-20 / 20)), lambda x: x * np.float32(10 ** (-30 / 20)), lambda x: -x,
+     lambda x: x + np.float32(0.01)],
+    ids=["gain -20 dB", "gain -30 dB", "polarity", "DC 0.01"],
+)
+def test_inaudible_changes_do_not_move_a_recordings_score(scorer, clip, change):
+    before, after = scorer.score(clip, sr=SR), scorer.score(change(clip), sr=SR)
+    assert before.scored and after.scored
+    np.testing.assert_array_equal(before.speech_frames, after.speech_frames)
+    assert abs(after.score - before.score) < 0.02
+
+
+def test_result_carries_the_level_of_a_calibrated_sine(scorer):
+    t = np.arange(2 * SR) / SR
+    result = scorer.score(np.sin(2 * np.pi * 1000 * t).astype(np.float32), sr=SR)
+    assert result.level is not None
+    assert result.level.rms_dbfs == pytest.approx(-3.01, abs=0.01)
+    assert result.level.peak_dbfs == pytest.approx(0.0, abs=0.01)
+    assert result.to_json(frames=False)["level"]["rms_dbfs"] == pytest.approx(-3.01, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("signal", "reason"),
+    [(np.zeros(2 * SR, np.float32), "digital silence"), (np.full(2 * SR, 0.2, np.float32), "DC offset of +0.2")],
+    ids=["silence", "DC only"],
+)
+def test_silence_and_dc_only_get_no_score_and_say_why(scorer, signal, reason):
+    result = scorer.score(signal, sr=SR)
+    assert not result.scored and np.isnan(result.score) and result.to_json()["score"] is None
+    assert any(reason in w for w in result.warnings), result.warnings
+    assert result.degradations == ()

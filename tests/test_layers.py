@@ -1,0 +1,113 @@
+"""The layer rules of docs/architecture.md, asserted over the source: every import points down.
+
+Imports inside functions count too: a lazy import that climbs is still a climb.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "sesqa"
+MAX_MODULE_LINES = 450
+
+# Which sesqa packages each package may import (besides itself and the layer-0 modules).
+ALLOWED: dict[str, set[str]] = {
+    "shards": set(),
+    "model": set(),
+    "generator": {"shards"},
+    "scoring": {"shards", "model"},
+    "trainer": {"shards", "model", "scoring"},
+    "evaluation": {"shards", "model", "scoring", "generator", "trainer"},
+}
+TOP = {"cli", "__main__"}
+"""Top-level modules above every package: the CLI; the package's own `__init__` (the lazy
+`from sesqa import Scorer` facade) is above them all too."""
+
+
+def _modules() -> list[tuple[Path, str]]:
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        out.append((path, ".".join(parts[:-1] if parts[-1] == "__init__" else parts)))
+    return out
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Absolute names of the sesqa modules that `path` imports, at any depth of its code."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            names.add(target)
+            if not node.module:  # `from . import x` may name a submodule
+                names.update(f"{target}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    return {n for n in names if n == "sesqa" or n.startswith("sesqa.")}
+
+
+def _layer_of(module: str) -> str:
+    """The package a module belongs to ('shards', 'generator', ...), 'top' for the CLI, '' for layer 0."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "top"
+    if parts[1] in ALLOWED:
+        return parts[1]
+    return "top" if parts[1] in TOP else ""
+
+
+def test_every_import_points_down():
+    climbs = []
+    for path, module in _modules():
+        own = _layer_of(module)
+        if own == "top":
+            continue
+        for target in _imports(path, module):
+            theirs = _layer_of(target)
+            if theirs == own or target == "sesqa":  # `from sesqa import __version__`
+                continue
+            if theirs == "top" or (theirs and (own == "" or theirs not in ALLOWED[own])):
+                climbs.append(f"{module} imports {target}")
+    assert not climbs, "imports that climb the layers of docs/architecture.md:\n" + "\n".join(sorted(climbs))
+
+
+def test_scorer_and_compare_do_not_import_each_other():
+    scorer = _imports(PACKAGE / "scoring" / "scorer.py", "sesqa.scoring.scorer")
+    compare = _imports(PACKAGE / "scoring" / "compare.py", "sesqa.scoring.compare")
+    assert "sesqa.scoring.compare" not in scorer
+    assert "sesqa.scoring.scorer" not in compare
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _modules()], ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_over_450_lines(path):
+    lines = len(path.read_text().splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{path.relative_to(PACKAGE)} has {lines} lines; split it by responsibility"
+
+
+def test_one_number_parser():
+    found = [str(p.relative_to(PACKAGE)) for p, _ in _modules() if "def _is_number" in p.read_text()]
+    assert len(found) <= 1, f"number parsers in {found}: use the label reader's"
+
+
+def test_reading_a_shard_imports_no_codec_or_effect_library():
+    fixture = Path(__file__).parent / "fixtures" / "shards-v1" / "train-000000.tar"
+    code = (
+        "import sys\n"
+        "from sesqa.shards.reader import read_shard\n"
+        f"samples = list(read_shard({str(fixture)!r}))\n"
+        "assert samples\n"
+        "print(sorted(m for m in ('pedalboard', 'av', 'sesqa.generator') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
