@@ -10,30 +10,14 @@ from sesqa.model import ModelConfig, SesqaModel
 from sesqa.model.config import LEGACY_FRONT_END
 from sesqa.model.frontend import FrontEnd, canonical_polarity, normalise_level, remove_subaudio
 
+from .helpers import tiny_config, warmed_up
+
 SR = 48_000
-TINY = {
-    "pool_channels": (4, 4, 8, 8),
-    "res_blocks": 2,
-    "res_channels": (16, 16, 8),
-    "mlp_hidden": 32,
-    "latent_dim": 16,
-    "head_hidden": 16,
-    "degradation_types": ("clean", "noise"),
-}
-
-
-def tiny_model(**overrides) -> SesqaModel:
-    torch.manual_seed(0)
-    model = SesqaModel(ModelConfig(**{**TINY, **overrides}))
-    with torch.no_grad():
-        for k in range(3):
-            model(0.1 * torch.randn(4, model.config.frame_samples, generator=torch.Generator().manual_seed(k)))
-    return model.eval()
 
 
 @pytest.fixture(scope="module")
 def model() -> SesqaModel:
-    return tiny_model()
+    return warmed_up(tiny_config())
 
 
 def _frames(speech: np.ndarray, n: int = 3) -> torch.Tensor:
@@ -92,7 +76,7 @@ def test_canonical_polarity_is_an_even_map():
 
 
 def test_legacy_config_has_the_front_end_off_and_passes_frames_through(speech):
-    data = ModelConfig(**TINY).to_json()
+    data = tiny_config().to_json()
     for name in LEGACY_FRONT_END:
         data.pop(name)
     legacy = ModelConfig.from_json(data)
@@ -109,7 +93,7 @@ def test_legacy_config_has_the_front_end_off_and_passes_frames_through(speech):
 )
 def test_front_end_fields_are_validated(field, value):
     with pytest.raises(ValueError, match=rf"ModelConfig\.{field} must be .*got"):
-        ModelConfig(**{**TINY, field: value})
+        tiny_config(**{field: value})
 
 
 # --- the Scorer on a real recording: level invariance, level readout, nothing to score -------
@@ -119,9 +103,7 @@ def test_front_end_fields_are_validated(field, value):
 def scorer():
     from sesqa.scoring.scorer import Scorer
 
-    from .helpers import tiny_config, warmed_up
-
-    return Scorer(warmed_up(tiny_config(frame_samples=SR)))
+    return Scorer(warmed_up(tiny_config()))
 
 
 @pytest.fixture(scope="module")

@@ -153,8 +153,21 @@ def test_without_switches_losses_off_and_missing_data_is_logged(shards: Path, tm
     columns = set(_rows(tmp_path / "run" / "train.csv")[0])
     assert {"sd", "dt", "ds", "mr"} <= columns and not {"rank", "cons", "mos", "jnd"} & columns
     assert "L_MOS is skipped" in caplog.text and "L_JND is skipped" in caplog.text
+    # the checkpoint says which heads no loss trained, so scoring withholds them
+    untrained = load_checkpoint(tmp_path / "run" / "last.ckpt").untrained_heads
+    assert set(untrained) == {"jnd", "score"} and "JND-labelled pairs" in untrained["jnd"]
+    assert "L_RANK, L_CONS switched off (--without)" in untrained["score"] and "L_MOS needs" in untrained["score"]
     with pytest.raises(ValueError, match="unknown"):
         train(_config(tmp_path / "bad", shards, without=("rnak",)), progress=False)
+
+
+def test_init_from_a_checkpoint_without_front_end_switches_it_on(shards: Path, tmp_path: Path) -> None:
+    train(_config(tmp_path / "old", shards, steps=2, batch_size=2, swa=False, front_end=False), progress=False)
+    old = load_checkpoint(tmp_path / "old" / "last.ckpt")
+    assert not old.model.encoder.front_end.active
+    train(_config(tmp_path / "new", shards, steps=2, batch_size=2, swa=False, init=tmp_path / "old" / "last.ckpt"), progress=False)
+    new = load_checkpoint(tmp_path / "new" / "last.ckpt")
+    assert new.model.encoder.front_end.active and new.config.canonical_polarity
 
 
 def test_shards_without_metric_targets_train_without_the_mr_head(tmp_path: Path) -> None:
@@ -174,6 +187,7 @@ def test_fine_tuning_on_mos_alone_starts_from_a_checkpoint(shards: Path, rated: 
     train(config, progress=False)
     tuned = load_checkpoint(tmp_path / "calibrated" / "last.ckpt")
     assert tuned.config == base.config
+    assert tuned.config.frame_level_dbfs is not None, "the front-end is on"
     assert tuned.metric_stats == base.metric_stats, "calibration keeps the source's metric normalisation"
     assert set(_rows(tmp_path / "calibrated" / "train.csv")[0]) >= {"mos", "rank"}
 
