@@ -147,3 +147,13 @@ def test_silence_and_dc_only_get_no_score_and_say_why(scorer, signal, reason):
     assert not result.scored and np.isnan(result.score) and result.to_json()["score"] is None
     assert any(reason in w for w in result.warnings), result.warnings
     assert result.degradations == ()
+
+
+def test_a_head_no_loss_trained_gives_no_number(clip):
+    from sesqa.scoring.scorer import Scorer
+
+    untrained = {"score": "L_RANK, L_CONS switched off (--without)", "dt": "L_DT switched off (--without)"}
+    result = Scorer(warmed_up(tiny_config()), untrained_heads=untrained).score(clip, sr=SR)
+    assert not result.scored and result.degradations == () and np.isnan(result.clean_probability)
+    assert any("score head was not trained" in w for w in result.warnings)
+    assert any("type head was not trained" in w for w in result.warnings)

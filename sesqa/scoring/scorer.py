@@ -282,6 +282,9 @@ class Scorer:
             guesses = tuple(DegradationGuess(types[i], float(probs[i]), float(strengths[i])) for i in order)
             if "dt" in self.untrained_heads:
                 clean, guesses = math.nan, ()
+            if "score" in self.untrained_heads:
+                score = math.nan
+                warnings.append(f"no score: the model's score head was not trained ({self.untrained_heads['score']})")
         else:
             score, clean, guesses = math.nan, math.nan, ()
         return ScoreResult(
