@@ -87,3 +87,17 @@ def run_cli(*args: str | Path) -> Result:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
+
+
+def ramp(base: float, seconds: float, sr: int = SR) -> np.ndarray:
+    """A signal whose every sample is distinct, so a crop can be located in its file."""
+    return (base + 5e-7 * np.arange(int(seconds * sr))).astype(np.float32)
+
+
+def write(path: Path, x: np.ndarray, sr: int = SR) -> Path:
+    """`x` as a float WAV at `path` (folders made as needed)."""
+    import soundfile as sf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, x, sr, subtype="FLOAT")
+    return path

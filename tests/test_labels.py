@@ -12,9 +12,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
 from sesqa.evaluation.inputs import read_strengths
 from sesqa.evaluation.tables import LabelRow, PairRow
@@ -29,18 +27,7 @@ from sesqa.labels import (
     system_from_name,
 )
 
-SR = 48_000
-
-
-def ramp(base: float, seconds: float, sr: int = SR) -> np.ndarray:
-    """A signal whose every sample is distinct (as test_trainer_data.py's)."""
-    return (base + 5e-7 * np.arange(int(seconds * sr))).astype(np.float32)
-
-
-def write(path: Path, x: np.ndarray, sr: int = SR) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, x, sr, subtype="FLOAT")
-    return path
+from .helpers import ramp, write
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

@@ -32,7 +32,7 @@ from sesqa.trainer.quad_labels import quad_labels, vocabulary
 from sesqa.trainer.quadruples import QuadrupleStream
 from sesqa.trainer.shard_plan import count_samples, round_robin_share, shard_sizes
 
-from .helpers import SR
+from .helpers import SR, ramp, write
 
 N_QUADS = 18
 """Shards of 4, 4, 4, 4, 2 quadruples: uneven, so DataLoader workers run out at different times."""
@@ -302,17 +302,6 @@ def test_augment_config_validation_and_flags():
 
 
 # --- MOS and JND lists ----------------------------------------------------------------------------
-
-
-def ramp(base: float, seconds: float, sr: int = SR) -> np.ndarray:
-    """A signal whose every sample is distinct, so a crop can be located in its file."""
-    return (base + 5e-7 * np.arange(int(seconds * sr))).astype(np.float32)
-
-
-def write(path: Path, x: np.ndarray, sr: int = SR) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, x, sr, subtype="FLOAT")
-    return path
 
 
 # Reading MOS and JND lists (`sesqa.labels.read_mos`, `read_jnd`) is tested in test_labels.py.

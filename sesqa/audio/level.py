@@ -13,7 +13,7 @@ memory and loops over blocks in Python). A test checks agreement with pyloudnorm
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import numpy as np
 from pyloudnorm.iirfilter import IIRfilter
@@ -80,7 +80,6 @@ class Level:
         }
 
 
-@dataclass
 class LevelMeter:
     """Feed chunks of one recording in order (`update`), then read `result()`.
 
@@ -88,28 +87,24 @@ class LevelMeter:
     of the channel mean (the mono mix the model scores), peak and clipping of every channel.
     """
 
-    sample_rate: int
-    _samples: int = 0
-    _sum: float = 0.0
-    _sum_squares: float = 0.0
-    _peak: float = 0.0
-    _clip_runs: int = 0
-    _clip_run: int = 0
-    _filter_state: list[np.ndarray] = field(default_factory=list)
-    _sub_energy: list[float] = field(default_factory=list)
-    _partial: float = 0.0
-    _partial_n: int = 0
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.sample_rate, int) or not 8_000 <= self.sample_rate <= 384_000:
-            raise ValueError(f"sample_rate must be an integer in [8000, 384000] Hz, got {self.sample_rate!r}")
-        self._stages = [
-            IIRfilter(4.0, 1 / math.sqrt(2), 1500.0, self.sample_rate, "high_shelf"),
-            IIRfilter(0.0, 0.5, 38.0, self.sample_rate, "high_pass"),
-        ]
-        self._coefficients = [(s.b, s.a, s.passband_gain) for s in self._stages]
+    def __init__(self, sample_rate: int) -> None:
+        if not isinstance(sample_rate, int) or not 8_000 <= sample_rate <= 384_000:
+            raise ValueError(f"sample_rate must be an integer in [8000, 384000] Hz, got {sample_rate!r}")
+        self.sample_rate = sample_rate
+        stages = (
+            IIRfilter(4.0, 1 / math.sqrt(2), 1500.0, sample_rate, "high_shelf"),
+            IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass"),
+        )
+        self._coefficients = [(s.b, s.a, s.passband_gain) for s in stages]
         self._filter_state = [np.zeros(max(len(b), len(a)) - 1) for b, a, _ in self._coefficients]
-        self._step = int(round(STEP_S * self.sample_rate))
+        self._step = int(round(STEP_S * sample_rate))
+        self._samples = 0
+        self._sum = self._sum_squares = self._peak = 0.0
+        self._clip_runs = self._clip_run = 0
+        self._sub_energy: list[np.ndarray] = []
+        """K-weighted energy of each complete 100 ms step, in chunks."""
+        self._tail = np.zeros(0)
+        """K-weighted squared samples of the step not yet complete."""
 
     def update(self, chunk: np.ndarray) -> None:
         """Account for the next samples of the recording."""
@@ -120,8 +115,9 @@ class LevelMeter:
             raise ValueError(f"chunk must be shaped (n,) or (n, channels), got {x.shape}")
         if not len(x):
             return
-        self._count_clipping(np.max(np.abs(x), axis=1))
-        self._peak = max(self._peak, float(np.max(np.abs(x))))
+        magnitude = np.max(np.abs(x), axis=1)
+        self._count_clipping(magnitude)
+        self._peak = max(self._peak, float(magnitude.max()))
         mono = x.mean(axis=1)
         self._samples += len(mono)
         self._sum += float(mono.sum())
@@ -149,20 +145,14 @@ class LevelMeter:
         for k, (b, a, gain) in enumerate(self._coefficients):
             y, self._filter_state[k] = lfilter(b, a, y, zi=self._filter_state[k])
             y = gain * y
-        energy = y * y
-        start = 0
-        while start < len(energy):
-            take = min(self._step - self._partial_n, len(energy) - start)
-            self._partial += float(energy[start : start + take].sum())
-            self._partial_n += take
-            start += take
-            if self._partial_n == self._step:
-                self._sub_energy.append(self._partial)
-                self._partial, self._partial_n = 0.0, 0
+        energy = np.concatenate([self._tail, y * y])
+        whole = len(energy) // self._step * self._step
+        self._sub_energy.append(energy[:whole].reshape(-1, self._step).sum(axis=1))
+        self._tail = energy[whole:]
 
     def loudness_lufs(self) -> float:
         """BS.1770 integrated loudness of what was fed so far."""
-        sub = np.asarray(self._sub_energy)
+        sub = np.concatenate(self._sub_energy) if self._sub_energy else np.zeros(0)
         per_block = int(round(BLOCK_S / STEP_S))
         if len(sub) < per_block:
             return -math.inf
@@ -189,7 +179,7 @@ class LevelMeter:
             dc_offset=mean,
             clipped_runs=self._clip_runs,
         )
-        return Level(**{**level.__dict__, "warnings": level_warnings(level)})
+        return replace(level, warnings=level_warnings(level))
 
 
 def level_warnings(level: Level) -> tuple[str, ...]:

@@ -36,7 +36,7 @@ from ..device import PRECISIONS, resolve_device
 from ..device import autocast as precision_autocast
 from ..model import SesqaModel, load_checkpoint
 from ..model.fuse import fuse_batchnorm
-from .frames import DEFAULT_HOP_S, ArrayStream, FrameIterator, batched, iter_frames
+from .frames import DEFAULT_HOP_S, ArrayStream, FrameIterator, FrameStats, batched, iter_frames
 from .speech import SCORE_DECIMALS, finite_or_none, frame_rms_db, no_speech_warning, speech_mask
 
 log = logging.getLogger(__name__)
@@ -257,21 +257,18 @@ class Scorer:
             stats = frames.stats
         return self._result(source, acc, stats, embeddings)
 
-    def _result(self, source: str, acc: _Accumulator, stats, embeddings: bool) -> ScoreResult:
+    def _result(self, source: str, acc: _Accumulator, stats: FrameStats, embeddings: bool) -> ScoreResult:
         starts, scores, rms_db = (np.concatenate(a) for a in (acc.starts, acc.scores, acc.rms_db))
         dt, ds = np.concatenate(acc.dt), np.concatenate(acc.ds)
-        level: Level | None = stats.level if stats is not None else None
+        level: Level | None = stats.level  # always metered: `frames` asks for it
         warnings = list(level.warnings) if level is not None else []
         speech = speech_mask(rms_db)
         if level is not None and level.silent:
             speech[:] = False  # nothing to hear: the warning from the level says what it is
-        elif stats is not None and stats.all_zero:
-            warnings.append("digital silence")
-            speech[:] = False
         elif not speech.any():
             warnings.append(no_speech_warning())
         types = self.model.config.degradation_types
-        duration = stats.duration_s if stats is not None else float(starts[-1] + self.frame_s)
+        duration = stats.duration_s
         if "dt" in self.untrained_heads:
             warnings.append(f"no degradation types: the model's type head was not trained ({self.untrained_heads['dt']})")
         if speech.any():
