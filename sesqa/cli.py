@@ -46,6 +46,8 @@ def _parse_metrics(text: str) -> tuple[str, ...]:
     if text == "none":
         return ()
     names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:  # "" would otherwise mean none, silently
+        raise typer.BadParameter(f"names no measure ({text!r}); use --metrics none for no metric targets, all, or a comma list of {', '.join(METRIC_NAMES)}", param_hint="--metrics")
     if unknown := [n for n in names if n not in METRIC_NAMES]:
         raise typer.BadParameter(f"unknown measure(s) {unknown}; choose from all, none or {', '.join(METRIC_NAMES)}", param_hint="--metrics")
     return names
@@ -57,7 +59,7 @@ def generate(
     n: Annotated[int, typer.Option("--n", help="Quadruples in all splits together.")] = 70_000,
     clean: Annotated[Optional[list[Path]], typer.Option(help="Clean speech directory (one data set; repeat the option for more). Default: the bundled full-band speech (9 languages).")] = None,
     noise: Annotated[Optional[list[Path]], typer.Option(help="Noise directory (repeatable). Default: the bundled noise.")] = None,
-    seed: Annotated[int, typer.Option(help="Same seed, same shards, byte for byte.")] = 0,
+    seed: Annotated[int, typer.Option(help="Same seed, same shards, byte for byte (0 <= seed < 2**63).")] = 0,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes (default: one per CPU this process may use).")] = None,
     shard_size: Annotated[int, typer.Option(help="Quadruples per shard.")] = 1000,
     shard_range: Annotated[Optional[str], typer.Option(help="Make only shards A:B of the global list (train, valid, test); default from SLURM_ARRAY_TASK_ID or RANK/WORLD_SIZE, else all.")] = None,
@@ -126,7 +128,7 @@ def train(
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out exactly where its last checkpoint left it.")] = False,
     model_size: Annotated[str, typer.Option(help="Encoder size: paper (7.2 M parameters), small, tiny.")] = "paper",
     lr: Annotated[float, typer.Option(help="RangerQH learning rate (x1/5 at 70 % and 90 % of the steps).")] = 1e-3,
-    seed: Annotated[int, typer.Option(help="Same seed and data, same run.")] = 0,
+    seed: Annotated[int, typer.Option(help="Same seed and data, same run (0 <= seed < 2**63).")] = 0,
     checkpoint_every: Annotated[int, typer.Option(help="Write last.ckpt every N steps.")] = 500,
     log_every: Annotated[int, typer.Option(help="Average and log the losses every N steps.")] = 10,
     workers: Annotated[int, typer.Option(help="Processes decoding shards (0: none).")] = 1,

@@ -353,8 +353,42 @@ class _Payload:
 def test_load_refuses_arbitrary_objects(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"format": "sesqa.checkpoint/1", "thing": _Payload()}, path)
-    with pytest.raises(ValueError, match="evil.pt"):
+    with pytest.raises(ValueError, match=r"evil.pt.*refuses to load.*test_model\._Payload"):
         load_checkpoint(path)
+
+
+class _RunsACommand:
+    """Pickles as a call of os.system, as a tampered checkpoint would; weights-only loading never calls it."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_load_says_the_file_holds_code_and_names_the_global_without_running_it(tmp_path):
+    from .helpers import run_cli
+
+    marker, path = tmp_path / "it-ran", tmp_path / "tampered.ckpt"
+    save_checkpoint(path, SesqaModel(tiny_config()))
+    data = torch.load(path, weights_only=True)
+    data["extra"] = {"hook": _RunsACommand(marker)}
+    torch.save(data, path)
+    with pytest.raises(ValueError) as raised:
+        load_checkpoint(path)
+    message = str(raised.value)
+    assert "tampered.ckpt" in message and "holds code or objects that sesqa refuses to load" in message
+    assert f"{os.system.__module__}.system" in message, message  # the global, e.g. posix.system
+    assert "arbitrary code" in message, message
+    result = run_cli("export", path, tmp_path / "out.ckpt")
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert f"{os.system.__module__}.system" in result.output
+    assert not marker.exists() and not (tmp_path / "out.ckpt").exists()
+    text = tmp_path / "notes.txt"  # refused by the same unpickler, but it names no code
+    text.write_text("not a checkpoint")
+    with pytest.raises(ValueError, match=r"notes.txt' is not a readable sesqa checkpoint.*Unsupported operand"):
+        load_checkpoint(text)
 
 
 def test_load_refuses_mismatched_state_dict(tmp_path):

@@ -16,6 +16,7 @@ from sesqa.generator.degradations import REGISTRY, AppliedDegradation
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.shards import ShardError, read_shard
 from sesqa.shards.codec import decode_flac, encode_flac, gain_for
+from sesqa.shards.check import check
 from sesqa.shards.manifest import read_vocabulary
 from sesqa.shards.reader import decode_sample
 
@@ -109,3 +110,66 @@ def test_reader_never_unpickles(shard_dir, tmp_path):
         tar.addfile(info, io.BytesIO(data))
     with pytest.raises(ShardError, match="lacks"):
         list(read_shard(shard))
+
+
+def write_members(shard: Path, samples: dict[str, dict[str, bytes]]) -> None:
+    """Write `samples` (key -> extension -> bytes) as a plain tar shard."""
+    with tarfile.open(shard, "w") as tar:
+        for key, parts in samples.items():
+            for ext, data in parts.items():
+                info = tarfile.TarInfo(f"{key}.{ext}")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+
+
+def copy_dir(source: Path, target: Path) -> Path:
+    target.mkdir()
+    for p in source.iterdir():
+        (target / p.name).write_bytes(p.read_bytes())
+    return target
+
+
+def test_check_reports_every_bad_sample_and_counts_the_rest(shard_dir, tmp_path):
+    """Bad samples in the middle of a shard are each named (up to a limit, then counted), the
+    samples after them still count, and a record's seed must be the manifest's."""
+    broken = copy_dir(shard_dir, tmp_path / "broken")
+    shard = broken / "train-000000.tar"
+    samples = members(shard)
+    keys = list(samples)
+    assert len(keys) == 6
+    samples[keys[1]]["i.flac"] = b"garbage"
+    samples[keys[2]]["json"] = json.dumps({**json.loads(samples[keys[2]]["json"]), "seed": 2}).encode()
+    del samples[keys[3]]["j.flac"]
+    samples[keys[4]]["json"] = b"{not json"
+    write_members(shard, samples)
+
+    report = check(broken, progress=False, max_listed=3)
+    assert not report.ok
+    assert report.quadruples["train"] == 10 - 4 and report.bad_samples["train"] == 4
+    listed = [e for e in report.errors if "sample" in e]
+    assert [k for k in keys[1:4] if any(k in e for e in listed)] == keys[1:4]
+    assert f"sample {keys[2]}: seed 2, manifest.json says 1" in "\n".join(listed)
+    assert "... and 1 more bad sample(s)" in report.errors
+    assert not any("manifest says" in e for e in report.errors)  # 6 + 4 bad = the manifest's 10
+    assert len(check(broken, progress=False).errors) == 4
+
+    (broken / "manifest.json").unlink()
+    mixed = check(broken, progress=False)
+    assert "records carry several seeds (seed: samples): 1: 8, 2: 1" in mixed.errors
+
+
+def test_check_requires_stats_json_and_generate_writes_it(shard_dir, small_corpus, tmp_path):
+    """A run killed after its last shard leaves no stats.json: `shards check` fails (train would
+    refuse the folder), and rerunning the same generate command writes it."""
+    copy = copy_dir(shard_dir, tmp_path / "copy")
+    (copy / "stats.json").unlink()
+    result = CliRunner().invoke(app, ["shards", "check", str(copy)])
+    assert result.exit_code == 1 and "FAILED" in result.output
+    assert f"{copy / 'stats.json'}: missing, though manifest.json plans train quadruples with the metric targets" in result.output
+    assert "rerun the same `sesqa generate` command" in result.output
+    clean, noise = small_corpus
+    summary = generate(GenerateConfig(out=copy, n=12, seed=1, shard_size=6, clean=(clean,), noise=(noise,),
+                                      speaker_pattern=r"clean/(spk\d)/", workers=1), progress=False)
+    assert summary.written_shards == 0 and summary.stats_written
+    assert (copy / "stats.json").read_bytes() == (shard_dir / "stats.json").read_bytes()
+    assert CliRunner().invoke(app, ["shards", "check", str(copy)]).exit_code == 0

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import logging
 import os
+import random
+import signal
 import subprocess
 import sys
+import tarfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +28,8 @@ from sesqa.model import load_checkpoint
 from sesqa.scoring.scorer import Scorer
 from sesqa.trainer import TrainConfig, train
 from sesqa.trainer import loop as loop_module
+
+from .helpers import run_cli
 
 SR = 48_000
 BUNDLED_SPEECH = Path(__file__).resolve().parent.parent / "sesqa" / "data" / "speech"
@@ -140,6 +148,98 @@ def test_resume_after_a_kill_gives_the_same_weights(shards: Path, tmp_path: Path
     assert steps == sorted(set(steps)), "rows logged after the last checkpoint must be dropped on resume"
 
 
+def test_a_kill_while_resume_trims_the_logs_leaves_them_whole(tmp_path: Path, monkeypatch) -> None:
+    from sesqa.trainer.runlog import RunLog
+
+    runlog = RunLog(tmp_path)
+    for step in range(1, 5):
+        runlog.write("train", step, {"total": 1.0})
+    runlog.close()
+    before = (tmp_path / "train.csv").read_text()
+
+    def killed(self, rows):
+        raise _Killed
+
+    monkeypatch.setattr(csv.DictWriter, "writerows", killed)
+    with pytest.raises(_Killed):
+        RunLog(tmp_path, resume_step=2)
+    assert (tmp_path / "train.csv").read_text() == before
+    monkeypatch.undo()
+    RunLog(tmp_path, resume_step=2).close()
+    assert [int(r["step"]) for r in _rows(tmp_path / "train.csv")] == [1, 2]
+
+
+def _small_valid(shards: Path, folder: Path, samples: int = 4) -> Path:
+    """`folder` with the manifest and the first `samples` quadruples of the valid split: quick validation."""
+    folder.mkdir()
+    (folder / "manifest.json").write_bytes((shards / "manifest.json").read_bytes())
+    with tarfile.open(sorted(shards.glob("valid-*.tar"))[0]) as src, tarfile.open(folder / "valid-000000.tar", "w") as dst:
+        for info in src.getmembers()[: 3 * samples]:  # json, i.flac, j.flac per quadruple
+            dst.addfile(info, src.extractfile(info))
+    return folder
+
+
+def _wait_for_steps(proc: subprocess.Popen, ckpt: Path, count: int, deadline: float) -> list[float]:
+    """Times at which `ckpt` was replaced (one step each with --checkpoint-every 1), up to `count`."""
+    def stamp() -> int | None:
+        with contextlib.suppress(FileNotFoundError):
+            return ckpt.stat().st_mtime_ns
+        return None
+
+    seen, times = stamp(), []
+    while proc.poll() is None and len(times) < count:
+        assert time.monotonic() < deadline, "the training subprocess made no progress"
+        if (now := stamp()) != seen:
+            seen = now
+            times.append(time.monotonic())
+        time.sleep(0.005)
+    return times
+
+
+def test_sigkill_at_random_moments_then_resume_gives_bit_identical_weights(shards: Path, tmp_path: Path) -> None:
+    """`sesqa train` killed (SIGKILL) at seeded random moments, resumed each time: the weights equal an unkilled run's, bit for bit."""
+    valid = _small_valid(shards, tmp_path / "valid")
+    config = _config(tmp_path / "whole", shards, valid=valid, steps=8, batch_size=2, checkpoint_every=1, log_every=1, workers=0, device="cpu", precision="fp32", swa=False)
+    train(config, progress=False)
+    whole = load_checkpoint(tmp_path / "whole" / "last.ckpt").model.state_dict()
+
+    out = tmp_path / "killed"
+    ckpt = out / "last.ckpt"
+    command = [
+        sys.executable, "-m", "sesqa", "train", "--out", out, "--shards", shards, "--valid", valid, "--model-size", "tiny",
+        "--steps", "8", "--batch-size", "2", "--checkpoint-every", "1", "--log-every", "1", "--workers", "0",
+        "--device", "cpu", "--precision", "fp32", "--no-swa",
+    ]  # fmt: skip
+    rng = random.Random(14)
+    killed_at = []
+    for trial in range(2):
+        with (tmp_path / f"stderr-{trial}.txt").open("w") as stderr:
+            proc = subprocess.Popen([str(a) for a in command] + ["--resume"] * (trial > 0), stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            # Two checkpoints after the start (past the imports) time one step; the kill lands within three more.
+            times = _wait_for_steps(proc, ckpt, 2, deadline=time.monotonic() + 300)
+            time.sleep(rng.uniform(0.0, 3.0 * (times[1] - times[0])) if len(times) == 2 else 0.0)
+            running = proc.poll() is None
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        assert proc.returncode in (0, -signal.SIGKILL), (tmp_path / f"stderr-{trial}.txt").read_text()[-3000:]
+        if running:  # the checkpoint the kill left is whole (atomic writes)
+            killed_at.append(load_checkpoint(ckpt).extra["step"])
+    assert killed_at, "no kill landed while the run was going"
+
+    (out / ".last.ckpt.partial-99999-x.tmp").write_bytes(b"the leftover of a write cut by a kill")
+    train(replace(config, out=out), resume=True, progress=False)
+    resumed = load_checkpoint(ckpt)
+    assert resumed.extra["step"] == 8
+    state = resumed.model.state_dict()
+    assert state.keys() == whole.keys()
+    assert all(torch.equal(state[k], whole[k]) for k in whole), [k for k in whole if not torch.equal(state[k], whole[k])]
+    steps = [int(r["step"]) for r in _rows(out / "train.csv")]
+    assert steps == list(range(1, 9)), steps
+    assert not list(out.glob(".*.partial-*")), "leftovers of killed writes are removed on resume"
+
+
 def test_resume_refuses_changed_settings(shards: Path, tmp_path: Path) -> None:
     config = _config(tmp_path / "run", shards, steps=2, batch_size=2, swa=False)
     train(config, progress=False)
@@ -217,6 +317,32 @@ def test_bad_inputs_give_clear_errors_or_logged_skips(shards: Path, rated: tuple
     empty.mkdir()
     with pytest.raises(ValueError, match="no train"):
         train(_config(tmp_path / "r4", empty), progress=False)
+
+
+def _tar(path: Path, members: dict[str, bytes]) -> None:
+    with tarfile.open(path, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_shards_without_a_readable_sample_stop_before_training_with_one_line(shards: Path, tmp_path: Path) -> None:
+    """Manifest and stats.json are fine, but no tar holds a quadruple that decodes: exit 2, no traceback."""
+    bad = tmp_path / "unreadable"
+    bad.mkdir()
+    for name in ("manifest.json", "stats.json"):
+        (bad / name).write_bytes((shards / name).read_bytes())
+    (bad / "train-000000.tar").write_bytes(b"not a tar" * 100)
+    _tar(bad / "train-000001.tar", {"000001.json": b"{not json", "000001.i.flac": b"x", "000001.j.flac": b"y"})
+    _tar(bad / "train-000002.tar", {"000002.json": (shards / "manifest.json").read_bytes()})  # members missing
+    out = tmp_path / "run"
+    result = run_cli("train", "--out", out, "--shards", bad, "--model-size", "tiny", "--steps", "2", "--batch-size", "2", "--workers", "0", "--device", "cpu")
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert lines[0].startswith("error: ") and str(bad) in lines[0] and "no readable quadruple" in lines[0], lines[0]
+    assert not (out / "last.ckpt").exists() and not (out / "train.csv").exists(), "stopped before training"
 
 
 @pytest.mark.slow

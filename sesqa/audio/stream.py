@@ -12,6 +12,7 @@ file gives the same samples whichever command reads it.
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ import soxr
 
 from .base import SAMPLE_RATE, AudioError, ChannelError
 from .level import Level, LevelMeter
+from .wav import wav_truncation
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class AudioStream:
     (from `offset_s` on). `sr=None` keeps the file's own rate. With `measure_level`, the
     decoded signal (mono mix or chosen channel, at the native rate, before resampling, so clipped
     runs stay flat) is metered as it passes: `level` gives loudness, peak, DC and clipping.
+    `warnings` holds what is wrong with the file but does not stop it being read (a WAV cut
+    short: `wav.wav_truncation`); the stream does not log them, its reader decides how to tell.
     """
 
     def __init__(
@@ -77,6 +81,8 @@ class AudioStream:
         self._container = None
         self._astream = None
         _check_file(self.path)
+        truncated = wav_truncation(self.path)
+        self.warnings: tuple[str, ...] = (truncated,) if truncated else ()
         if backend in ("auto", "soundfile"):
             try:
                 self._sf = sf.SoundFile(str(self.path))
@@ -113,7 +119,8 @@ class AudioStream:
         try:
             self._container = av.open(str(self.path))
         except (av.error.FFmpegError, OSError, ValueError) as e:
-            raise AudioError(f"{self.path}: not readable as audio ({e})") from e
+            # FFmpeg's strerror alone: str(e) repeats the path after an "[Errno 1094995529]"
+            raise AudioError(f"{self.path}: not readable as audio ({getattr(e, 'strerror', None) or e})") from e
         if not self._container.streams.audio:
             self.close()
             raise AudioError(f"{self.path}: no audio stream")
@@ -331,6 +338,8 @@ def _check_file(path: Path) -> None:
     except FileNotFoundError:
         raise AudioError(f"{path}: no such file") from None
     except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise AudioError(f"{path}: symlink loop (too many levels of symbolic links)") from None
         raise AudioError(f"{path}: cannot access ({e.strerror or e})") from e
     if path.is_dir():
         raise AudioError(f"{path}: is a directory, not an audio file")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..seeds import check_seed
 from .peers import PEERS
 
 SPLITS = ("train", "valid", "test")
@@ -50,6 +51,7 @@ class EvaluateConfig:
     progress: bool = False
 
     def __post_init__(self) -> None:
+        check_seed(self.seed)
         if self.kfold is None and not (self.labels or self.pairs or self.shards):
             raise ValueError("nothing to evaluate: give --labels, --pairs and/or --shards")
         if self.n_boot < 0:

@@ -6,6 +6,7 @@ Shared by the single run and k-fold cross-validation.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,15 +95,21 @@ def open_scorer(config: EvaluateConfig, checkpoint: str | Path | None = None) ->
 
 def score_audio(scorer: Scorer, audio: dict[str, Path]) -> tuple[dict[str, float], dict[str, ScoreResult], list[tuple[str, str]]]:
     """Score every distinct file once: (score per name as written, result per file under the first
-    name that named it, (name, error) failures)."""
+    name that named it, (name, error) failures).
+
+    A file scored without a number (silence, DC only, no speech frame) is left out of the scores
+    with a warning, as `read_predictions` leaves out an empty score: a NaN would void every figure.
+    """
     from ..audio import AudioError
 
-    by_file: dict[Path, ScoreResult | str] = {}
+    by_file: dict[str, ScoreResult | str] = {}
     scores: dict[str, float] = {}
     results: dict[str, ScoreResult] = {}
     failed: list[tuple[str, str]] = []
+    unscored: list[str] = []
+    warned: list[str] = []
     for name, path in audio.items():
-        key = path.resolve()
+        key = os.path.realpath(path)  # never raises, unlike Path.resolve() on a symlink loop
         if key not in by_file:
             try:
                 by_file[key] = results[name] = scorer.score(path)
@@ -111,10 +118,18 @@ def score_audio(scorer: Scorer, audio: dict[str, Path]) -> tuple[dict[str, float
         outcome = by_file[key]
         if isinstance(outcome, str):
             failed.append((name, outcome))
+        elif not outcome.scored:
+            unscored.append(f"{name} ({'; '.join(outcome.warnings)})")
         else:
             scores[name] = outcome.score
+            if outcome.warnings and results.get(name) is outcome:  # once per file
+                warned.append(f"{name} ({'; '.join(outcome.warnings)})")
     if failed:
         log.warning("%d of %d files could not be scored and are left out: %s", len(failed), len(audio), show_first([e for _, e in failed]))
+    if unscored:
+        log.warning("%d of %d files got no score and are left out: %s", len(unscored), len(audio), show_first(unscored))
+    if warned:  # a WAV cut short, clipping, a quiet file: scored, but worth knowing
+        log.warning("%d of %d files were scored with warnings: %s", len(warned), len(audio), show_first(warned))
     return scores, results, failed
 
 

@@ -33,6 +33,7 @@ from ..generator.degradations.base import REGISTRY, AppliedDegradation, Degradat
 from ..generator.run import MIN_NOISE_S
 from ..generator.sources import NoiseBank, build_corpus, peak_normalise
 from ..scoring.scorer import Scorer
+from ..seeds import check_seed
 from .plots import safe_name
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class SweepConfig:
     """Folder for every degraded clip as a 16-bit WAV (named clip__type__strength.wav)."""
 
     def __post_init__(self) -> None:
+        check_seed(self.seed)
         if not self.clips:
             raise ValueError("clips: give at least one clean recording to degrade")
         unknown = [t for t in self.types if t not in REGISTRY]

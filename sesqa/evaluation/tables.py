@@ -12,6 +12,8 @@ found wins: `sesqa.labels.PATH_COLUMNS` (``path``, ``filepath_deg``, ``filepath`
 ``BAK``, ``P808_MOS``, and an unnamed pandas index column, which is ignored); ``column=`` picks
 any other. Header names match case-insensitively. A file without a header whose second field is
 a number is read as ``path,score`` (VoiceMOS answer files: ``sys64e2f-utt491a78a,3.25``).
+A row with an empty score (what ``sesqa score`` writes for a file it could not score) is left
+out with a warning.
 
 Joining (`join_labels`, `join_pairs`) matches a label's path to a prediction's by normalised
 path; failing that by file name, when that name is unique among the predictions and among the
@@ -21,6 +23,7 @@ matches nothing is returned, never silently dropped.
 
 from __future__ import annotations
 
+import logging
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,10 +44,16 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "p808_mos",
 )
 PREDICTION_FORMATS: tuple[ListFormat, ...] = (
-    ListFormat("scores CSV", (Column("path", PATH_COLUMNS, "path"), Column("score", SCORE_COLUMNS, "number"))),
-    ListFormat("VoiceMOS answer file", (Column("path", kind="path"), Column("score", kind="number")), header=False),
+    ListFormat("scores CSV", (Column("path", PATH_COLUMNS, "path"), Column("score", SCORE_COLUMNS, "number", blank=True))),
+    ListFormat("VoiceMOS answer file", (Column("path", kind="path"), Column("score", kind="number", blank=True)), header=False),
 )
-"""Prediction lists: a header naming a path and a score column, or header-less ``path,score``."""
+"""Prediction lists: a header naming a path and a score column, or header-less ``path,score``.
+An empty score is a file the predictor gave no number (`read_predictions` leaves it out)."""
+
+SHOW_UNSCORED = 5
+"""How many rows without a score the warning of `read_predictions` names."""
+
+log = logging.getLogger(__name__)
 
 
 class LabelRow(NamedTuple):
@@ -95,21 +104,33 @@ def read_predictions(source: str | Path, column: str | None = None) -> dict[str,
     """Path -> predicted score from a CSV of ``sesqa score``, NISQA, DNSMOS or a VoiceMOS answer file.
 
     ``column`` names the score column when it is none of `SCORE_COLUMNS` (or to pick DNSMOS'
-    ``P808_MOS`` over ``OVRL``). A path listed twice is an error.
+    ``P808_MOS`` over ``OVRL``). A path listed twice is an error. A row with an empty score (a
+    file `sesqa score` could not read, or that got no number: silence, no speech) is left out,
+    and one warning counts such rows and names the first few.
     """
     formats = PREDICTION_FORMATS
     if column is not None:
-        scores_csv = replace(formats[0], columns=(formats[0].columns[0], Column("score", (column,), "number")))
+        scores_csv = replace(formats[0], columns=(formats[0].columns[0], Column("score", (column,), "number", blank=True)))
         formats = (scores_csv, *formats[1:])
     scores: dict[str, float] = {}
     seen: dict[str, str] = {}
+    unscored: list[str] = []
     for where, values in read_list(source, formats, "predictions list").rows:
         name = str(values["path"])
         key = normalise_path(name)
         if key in seen:
             raise ValueError(f"{where}: path {name!r} already listed at {seen[key]}")
         seen[key] = where
-        scores[name] = float(values["score"])  # type: ignore[arg-type]
+        if values["score"] is None:
+            unscored.append(name)
+        else:
+            scores[name] = float(values["score"])  # type: ignore[arg-type]
+    if unscored:
+        shown = ", ".join(unscored[:SHOW_UNSCORED]) + (f" and {len(unscored) - SHOW_UNSCORED} more" if len(unscored) > SHOW_UNSCORED else "")
+        log.warning(
+            "%s: %d of %d rows have no score (a file that failed or got no number: unreadable, silence, no speech) and are left out: %s",
+            source, len(unscored), len(seen), shown,
+        )  # fmt: skip
     return scores
 
 

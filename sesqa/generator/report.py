@@ -44,7 +44,8 @@ def format_summary(s: GenerateSummary, verbose: bool = False) -> str:
     lines = [
         f"wrote {s.written_shards} shard(s), {s.quadruples} quadruples ({hours:.2f} h of 1 s frames) to {s.out} "
         f"in {s.seconds:.1f} s ({s.rate:.1f} quadruples/s)",
-        f"shards: {s.planned_shards} planned, {s.assigned_shards} assigned to this process, {s.existing_shards} already complete",
+        f"shards: {s.planned_shards} planned, {s.assigned_shards} assigned to this process, {s.existing_shards} already complete"
+        + (f", {s.remade_shards} damaged or incomplete made again" if s.remade_shards else ""),
         "clean files per split: " + ", ".join(f"{k} {v}" for k, v in s.split_files.items()),
     ]
     if s.stats_written:

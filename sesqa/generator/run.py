@@ -3,7 +3,8 @@
 Each quadruple's randomness comes from (seed, split, shard, index) alone, so the bytes of a
 shard do not depend on the number of workers or machines, or on which shards were made before.
 A shard is written under a hidden temporary name and renamed when complete, so a killed run
-leaves no partial shard under a final name; a rerun makes only the missing shards.
+leaves no partial shard under a final name; a rerun keeps the complete shards made with its
+settings and makes the others (resume.py).
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ from ..audio import SAMPLE_RATE
 from ..bundled import BUNDLED_NOISE_DIR, default_clean_roots, portable_path
 from ..distributed_env import task_slot
 from ..files import PARTIAL_MARK, atomic_write_text
+from ..seeds import check_seed
 from ..shards.schema import SCHEMA, SPLITS, QuadrupleRecord, SourceRef
 from ..shards.writer import ShardWriter, gain_for
 from ..shards.manifest import DEGRADATION_TYPES, MANIFEST
-from ..shards.stats import metric_stats, stats_of, write_stats
+from ..shards.stats import write_stats
 from .degradations import REGISTRY
 from .metrics import METRIC_NAMES, compute
 from .quadruple import QuadrupleMaker
+from .resume import check_manifest, complete_shards, train_stats
 from .sources import SOURCE_FRAME_S, Corpus, FrameSampler, NoiseBank, ScanReport, build_corpus
 
 log = logging.getLogger(__name__)
@@ -79,6 +82,7 @@ class GenerateConfig:
     """Reference-based measures computed on each (x_i, x_j); () for none."""
 
     def __post_init__(self) -> None:
+        check_seed(self.seed)
         if self.n < 1:
             raise ValueError(f"n must be >= 1, got {self.n}")
         if self.shard_size < 1:
@@ -87,6 +91,14 @@ class GenerateConfig:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
         if len(self.ratios) != 3 or any(r < 0 or not math.isfinite(r) for r in self.ratios) or sum(self.ratios) <= 0:
             raise ValueError(f"ratios must be three non-negative numbers (train, valid, test) with a positive sum, got {self.ratios}")
+        if empty := [s for s, r in zip(SPLITS, self.ratios) if r > 0 and _split_sizes(self.n, self.ratios)[s] == 0]:
+            start = max(self.n, math.ceil(sum(self.ratios) / min(r for r in self.ratios if r > 0)) - 2)
+            need = next((m for m in range(start, start + 10**6) if all(_split_sizes(m, self.ratios)[s] for s in empty)), start)
+            raise ValueError(
+                f"n={self.n} gives the {' and '.join(empty)} split{'s' if len(empty) > 1 else ''} 0 quadruples "
+                f"at ratios {','.join(f'{r:g}' for r in self.ratios)}; "
+                f"use n >= {need}, or ratio 0 for a split you do not want"
+            )
         if unknown := set(self.splits) - set(SPLITS):
             raise ValueError(f"splits must be among {SPLITS}, got {sorted(unknown)}")
         if unknown := [m for m in self.metrics if m not in METRIC_NAMES]:
@@ -112,10 +124,7 @@ class GenerateConfig:
 
     def split_sizes(self) -> dict[str, int]:
         """Quadruples per split: n in proportion to ratios, the rounding remainder to train."""
-        total = sum(self.ratios)
-        sizes = {s: int(self.n * r / total) for s, r in zip(SPLITS, self.ratios)}
-        sizes["train"] += self.n - sum(sizes.values())
-        return sizes
+        return _split_sizes(self.n, self.ratios)
 
     def identity(self) -> dict[str, object]:
         """What must match for a rerun to resume into the same directory."""
@@ -131,6 +140,14 @@ class GenerateConfig:
             "degradations": {name: REGISTRY[name].weight for name in sorted(REGISTRY)},
             "metrics": list(self.metrics),
         }
+
+
+def _split_sizes(n: int, ratios: Sequence[float]) -> dict[str, int]:
+    """Quadruples per split for n and (train, valid, test) ratios; the rounding remainder to train."""
+    total = sum(ratios)
+    sizes = {s: int(n * r / total) for s, r in zip(SPLITS, ratios)}
+    sizes["train"] += n - sum(sizes.values())
+    return sizes
 
 
 @dataclass(frozen=True)
@@ -258,6 +275,8 @@ class GenerateSummary:
     split_files: dict[str, int]
     stats_written: bool = False
     """Whether stats.json was (re)written: only once every train shard exists."""
+    remade_shards: int = 0
+    """Existing shards made again because they were damaged or incomplete."""
 
     @property
     def rate(self) -> float:
@@ -280,21 +299,22 @@ def _write_manifest(config: GenerateConfig, tasks: list[ShardTask], clean: Corpu
             for split, size in config.split_sizes().items()
         },
     }
-    if path.exists():
-        previous = json.loads(path.read_text())
-        if {k: previous.get(k) for k in config.identity()} != config.identity():
-            raise ValueError(
-                f"{path} was written with other settings (seed, n, ratios, shard size, sources or degradations); "
-                "use a new --out directory, or the same settings to resume"
-            )
-        return
-    atomic_write_text(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    if not path.exists():  # an existing one was compared by check_manifest
+        atomic_write_text(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def generate(config: GenerateConfig, progress: bool = True) -> GenerateSummary:
-    """Make the shards of `config` that this process is assigned and that do not exist yet."""
+    """Make the shards of `config` that this process is assigned and that are not complete yet.
+
+    Existing shards are kept only when complete and made with these settings (`resume.py`);
+    a folder made with other settings is refused (ValueError) rather than mixed.
+    """
     start = time.perf_counter()
     config.out.mkdir(parents=True, exist_ok=True)
+    check_manifest(config.out, config.identity())
+    tasks = plan_shards(config)
+    assigned = my_shards(tasks, config)
+    complete = complete_shards(config.out, [(t.name, t.split, t.shard, t.size) for t in assigned], config.seed, config.metrics)
     clean, clean_report = build_corpus(
         config.clean_roots, _ratio_dict(config), SOURCE_FRAME_S, config.effective_speaker_pattern, config.cache_dir
     )
@@ -307,10 +327,9 @@ def generate(config: GenerateConfig, progress: bool = True) -> GenerateSummary:
         if config.split_sizes()[split] and not clean.files(split):
             raise ValueError(f"the {split} split has no clean files: too few speakers/files for the ratios {config.ratios}")
 
-    tasks = plan_shards(config)
     _write_manifest(config, tasks, clean)
-    assigned = my_shards(tasks, config)
-    todo = [t for t in assigned if not (config.out / t.name).exists()]
+    todo = [t for t in assigned if t.name not in complete]
+    remade = sum((config.out / t.name).exists() for t in todo)
     for t in todo:  # partial shards of a killed run
         for stale in config.out.glob(f".{t.name}{PARTIAL_MARK}*"):
             stale.unlink(missing_ok=True)
@@ -324,7 +343,8 @@ def generate(config: GenerateConfig, progress: bool = True) -> GenerateSummary:
         out=config.out,
         planned_shards=len(tasks),
         assigned_shards=len(assigned),
-        existing_shards=len(assigned) - len(todo),
+        existing_shards=len(complete),
+        remade_shards=remade,
         written_shards=len(results),
         quadruples=sum(r.quadruples for r in results),
         seconds=time.perf_counter() - start,
@@ -341,12 +361,12 @@ def _write_stats_when_complete(config: GenerateConfig, tasks: list[ShardTask]) -
     """Write the metric normalisation stats once every train shard exists (by any process).
 
     With no metric targets the file is still written (with no measures): it is what tells the
-    trainer that the train split is complete.
+    trainer that the train split is complete. Its records must all be this run's (`train_stats`).
     """
     train = [config.out / t.name for t in tasks if t.split == "train"]
     if not train or not all(p.exists() for p in train):
         return False
-    write_stats(config.out, metric_stats(train, config.metrics) if config.metrics else stats_of({}))
+    write_stats(config.out, train_stats(train, config.seed, config.metrics, config.split_sizes()["train"]))
     return True
 
 

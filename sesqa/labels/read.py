@@ -105,6 +105,13 @@ def system_from_name(path: str) -> str | None:
 T = TypeVar("T")
 
 
+def _absent(path: Path) -> str:
+    """`path` as a missing file is reported: saying why when it exists but is no file."""
+    if path.is_symlink():
+        return f"{path} (a symlink that leads to no file: a loop or a broken link)"
+    return f"{path} (a directory)" if path.is_dir() else str(path)
+
+
 def drop_missing(items: Sequence[T], paths_of: Callable[[T], tuple[Path, ...]], source: Path, what: str) -> list[T]:
     """Items whose audio files all exist; logs the missing ones; ValueError when none is left."""
     kept, missing = [], []
@@ -115,7 +122,7 @@ def drop_missing(items: Sequence[T], paths_of: Callable[[T], tuple[Path, ...]], 
         else:
             kept.append(item)
     if missing:
-        shown = ", ".join(str(p) for p in missing[:SHOW_MISSING])
+        shown = ", ".join(_absent(p) for p in missing[:SHOW_MISSING])
         more = f" and {len(missing) - SHOW_MISSING} more" if len(missing) > SHOW_MISSING else ""
         log.warning("%s: %d audio files are missing; their %d %s are skipped: %s%s", source, len(missing), len(items) - len(kept), what, shown, more)
     if not kept:

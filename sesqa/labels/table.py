@@ -43,6 +43,9 @@ class Column:
     """Inclusive range a number must lie in."""
     whole: bool = False
     """A number must be a whole number (labels 0/1)."""
+    blank: bool = False
+    """An empty field is None, not an error: a row whose number is missing on purpose (a file
+    `sesqa score` could not score or gave no number has an empty score cell)."""
     what: str = ""
     """Its name in messages; the role when empty."""
 
@@ -187,7 +190,7 @@ def _value(column: Column, fields: list[str], index: int | None, where: str) -> 
             raise ValueError(f"{where}: empty {column.label}")
         return text
     if column.kind == "number":
-        return _number(text, column, where)
+        return None if column.blank and not text else _number(text, column, where)
     return text or None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,30 @@ def untrained_heads(extra: Mapping[str, Any] | None) -> dict[str, str]:
     if not config.get("jnd"):
         out["jnd"] = "no human JND pairs in training (--jnd)"
     return out
+
+
+_OBJECT_REFUSALS = ("unrecognized function", "Can only create new object", "Can only build", "unsupported class")
+"""Phrases of torch's weights-only unpickler that name a function or class it would have to call."""
+
+
+def _weights_only_refusal(error: BaseException) -> tuple[str, bool] | None:
+    """(torch's reason, whether it names code or an object to build) for a weights-only refusal; else None.
+
+    torch's message is long (advice on weights_only=False first), so the offending global, e.g.
+    "global posix.system", or the unpickler's own reason is picked out of it. Text or other
+    non-pickle bytes are refused too ("Unsupported operand 110"): those name no code.
+    """
+    message = str(error)
+    if not isinstance(error, pickle.UnpicklingError) or "Weights only load failed" not in message:
+        return None
+    if found := re.search(r"GLOBAL (\S+)", message):
+        return f"global {found.group(1)}", True
+    reason = message.split("WeightsUnpickler error:")[-1].split("Check the documentation")[0]
+    lines = [s.strip() for s in reason.replace("Weights only load failed.", "").splitlines()]
+    lines = [s for s in lines if s and "weights_only" not in s]  # torch's advice, not the reason
+    if not lines:
+        return None
+    return lines[0][:200], any(phrase in lines[0] for phrase in _OBJECT_REFUSALS)
 
 
 def _check_storable(value: Any, where: str) -> None:
@@ -143,10 +168,13 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
     except _LOAD_ERRORS as e:
-        raise ValueError(
-            f"{str(path)!r} is not a readable sesqa checkpoint (not a torch file, damaged, "
-            f"or holding objects other than plain data): {type(e).__name__}: {str(e)[:200]}"
-        ) from e
+        reason, names_code = _weights_only_refusal(e) or (f"{type(e).__name__}: {str(e)[:200]}", False)
+        if names_code:
+            raise ValueError(
+                f"{str(path)!r} holds code or objects that sesqa refuses to load ({reason}); a sesqa "
+                "checkpoint holds plain data only, and unpickling anything else could execute arbitrary code"
+            ) from e
+        raise ValueError(f"{str(path)!r} is not a readable sesqa checkpoint (not a torch file, or damaged): {reason}") from e
     if not isinstance(data, dict):
         # A ValueError: the file's content is wrong, not the type of an argument.
         kind = type(data).__name__

@@ -50,8 +50,8 @@ import numpy as np
 import torch
 from scipy.special import expit
 
-from ..audio import AudioError, AudioStream, open_stream
-from .frames import MIN_DURATION_S, MIN_SLACK_S, ArrayStream, FrameIterator, batched
+from ..audio import MIN_DURATION_S, AudioStream, check_duration, open_stream
+from .frames import ArrayStream, FrameIterator, batched
 from .speech import SCORE_DECIMALS, SPEECH_FLOOR_DBFS, finite_or_none, frame_rms_db, speech_mask
 
 if TYPE_CHECKING:
@@ -254,6 +254,7 @@ class _Input:
     def __init__(self, scorer: FrameScorer, audio: str | Path | np.ndarray, sr: int | None, channel: int | None, role: str) -> None:
         self.scorer = scorer
         self.channel = channel
+        self.warnings: tuple[str, ...] = ()
         if isinstance(audio, (str, Path)):
             self.name = str(audio)
             self.path: Path | None = Path(audio)
@@ -268,6 +269,7 @@ class _Input:
     def _decoded_length(self) -> int:
         assert self.path is not None
         with open_stream(self.path, sr=self.scorer.sample_rate, channel=self.channel) as stream:
+            self.warnings = stream.warnings  # a WAV cut short
             for _ in stream:
                 pass
             return stream.out_samples
@@ -287,6 +289,7 @@ class _Input:
 class _Frames:
     starts: list[np.ndarray] = field(default_factory=list)
     rms_db: list[np.ndarray] = field(default_factory=list)
+    deg_rms_db: list[np.ndarray] = field(default_factory=list)
     l_ref: list[np.ndarray] = field(default_factory=list)
     l_deg: list[np.ndarray] = field(default_factory=list)
     jnd: list[np.ndarray] = field(default_factory=list)
@@ -318,11 +321,8 @@ def compare(
             f"lengths differ (REF {a.length / rate:.2f} s, DEG {b.length / rate:.2f} s): "
             f"compared over the first {n / rate:.2f} s"
         )
-    short = a if a.length <= b.length else b
-    if n == 0:
-        raise AudioError(f"{short.name}: no audio samples")
-    if n < math.ceil((MIN_DURATION_S - MIN_SLACK_S) * rate - 1e-9):  # blame the short file, not both
-        raise AudioError(f"{short.name}: {n / rate:.2f} s is shorter than the {MIN_DURATION_S:g} s minimum")
+    check_duration((a if a.length <= b.length else b).name, n, rate)  # blame the short file, not both
+    warnings += [f"{side.name}: {w}" for side in (a, b) for w in side.warnings]
     beta = scorer.model.score_bias
     mr = metric_map(model, scorer.metric_stats, scorer.untrained_heads)
     jnd_trained = "jnd" not in scorer.untrained_heads
@@ -345,6 +345,7 @@ def compare(
                     acc.mr.append(model.head("mr", z_ref, z_deg).float().cpu().numpy()[:, list(mr.indices)])
             acc.starts.append(starts)
             acc.rms_db.append(frame_rms_db(x_ref))
+            acc.deg_rms_db.append(frame_rms_db(x_deg))
         ref_stats = fa.stats
     l_ref, l_deg = acc.cat("l_ref").astype(np.float64), acc.cat("l_deg").astype(np.float64)
     speech = speech_mask(acc.cat("rms_db"))
@@ -352,6 +353,8 @@ def compare(
         warnings.append(f"{a.name}: all samples are zero (digital silence): the comparison is meaningless")
     elif not speech.any():
         warnings.append(f"{a.name}: no frame above {SPEECH_FLOOR_DBFS:g} dBFS: averaged over all frames")
+    if not speech_mask(acc.cat("deg_rms_db")).any():  # a DEG that is silence or DC only: say so
+        warnings.append(f"{b.name}: no frame above {SPEECH_FLOOR_DBFS:g} dBFS (silence or only a DC offset): nothing to hear")
     use = speech if speech.any() else np.ones_like(speech)
     ref_frames, deg_frames = 1 + 4 * expit(l_ref), 1 + 4 * expit(l_deg)
     reference_frames = 1 + 4 * expit(l_deg - l_ref + beta)

@@ -14,7 +14,8 @@ Framing policy (`iter_frames`, defaults frame 1 s, hop 1 s, minimum 0.5 s):
   is a natural condition the model has seen, while looping the clip would splice in a
   discontinuity (a click) that a quality model would score as a degradation;
 - a file shorter than `min_s` (by more than 5 ms of rounding slack) raises AudioError
-  ("x.wav: 0.10 s is shorter than the 0.5 s minimum"); empty files, non-audio and NaN/inf
+  ("x.wav: 0.10 s is shorter than the 0.5 s minimum"): `sesqa.audio.check_duration`, the rule
+  the training streams apply too; empty files, non-audio and NaN/inf
   samples raise AudioError naming the file. Errors found while decoding (NaN in the middle of a
   file) surface mid-iteration: discard that file's frames;
 - a file that is entirely digital silence is not an error: `FrameIterator.stats.all_zero` says so
@@ -23,7 +24,6 @@ Framing policy (`iter_frames`, defaults frame 1 s, hop 1 s, minimum 0.5 s):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,18 +31,21 @@ from typing import Self
 
 import numpy as np
 
-from ..audio import DEFAULT_BLOCK_S, SAMPLE_RATE, AudioError, AudioStream, Level, open_stream
+from ..audio import (
+    DEFAULT_BLOCK_S,
+    MIN_DURATION_S,
+    SAMPLE_RATE,
+    AudioStream,
+    Level,
+    check_duration,
+    min_samples,
+    open_stream,
+)
 
 DEFAULT_HOP_S = 1.0
 """Seconds between frame starts: non-overlapping 1 s frames. A hop of 0.5 s doubles the time
 resolution of the frame scores at twice the cost; a file's score moves by 0.03 (median; at most
 0.1) on the bundled clips."""
-
-MIN_DURATION_S = 0.5
-"""Shortest file `iter_frames` accepts by default (issue 5)."""
-
-MIN_SLACK_S = 0.005
-"""A file is too short only when it falls short of the minimum by more than this."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class FrameStats:
     """True once the whole file has been decoded."""
     level: Level | None = None
     """Loudness, peak, DC and clipping of what was decoded, when the stream meters it."""
+    warnings: tuple[str, ...] = ()
+    """What the decoder found wrong but readable (a WAV cut short)."""
 
     @property
     def all_zero(self) -> bool:
@@ -90,9 +95,7 @@ class FrameIterator(Iterator[Frame]):
         self.frame_samples = round(frame_s * sr)
         self.hop_samples = round(hop_s * sr)
         self.min_s = float(min_s)
-        # 5 ms of slack, so that a clip reported as "0.50 s" is never rejected as too short
-        # (a 0.5 s clip at 11025 Hz has 5512 samples, 0.49995 s)
-        self._min_samples = max(1, math.ceil((min_s - MIN_SLACK_S) * sr - 1e-9))
+        self._min_samples = min_samples(sr, min_s)  # the one rule, with its 5 ms of slack
         self._n_frames = 0
         self._owns = owns_stream
         if self.frame_samples < 1 or self.hop_samples < 1:
@@ -117,6 +120,7 @@ class FrameIterator(Iterator[Frame]):
             channels=s.channels,
             complete=s.exhausted,
             level=s.level,
+            warnings=tuple(getattr(s, "warnings", ())),
         )
 
     def __iter__(self) -> FrameIterator:
@@ -165,10 +169,7 @@ class FrameIterator(Iterator[Frame]):
                 if keep_from > buf_off:
                     buf = buf[keep_from - buf_off :]
                     buf_off = keep_from
-            if total == 0:
-                raise AudioError(f"{path}: no audio samples")
-            if total < self._min_samples:
-                raise AudioError(f"{path}: {total / sr:.2f} s is shorter than the {self.min_s:g} s minimum")
+            check_duration(path, total, sr, self.min_s)
             if total < F:
                 samples = np.zeros(F, dtype=np.float32)
                 samples[:total] = buf[:total]

@@ -6,9 +6,13 @@ see `find_audio`.
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 AUDIO_EXTENSIONS: frozenset[str] = frozenset(
     {
@@ -26,17 +30,46 @@ def _ext(path: Path) -> str:
     return path.suffix[1:].lower()
 
 
-def _walk_audio(root: Path) -> list[Path]:
-    """Audio files under `root`, sorted; symlinked directories are not followed (no cycles)."""
+def _unreadable_link(p: Path) -> str | None:
+    """Why the symlink `p` leads to no file ("symlink loop", "broken symlink"), or None if it does."""
+    try:
+        p.stat()
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "symlink loop (too many levels of symbolic links), skipped"
+        return f"broken symlink (its target {os.readlink(p)!r} does not exist), skipped"
+    return None
+
+
+def _walk_audio(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Audio files under `root`, sorted, and (path, reason) for audio names that lead to no file.
+
+    Symlinked directories are followed, except one that leads back to a directory on its own path
+    (a loop), which is logged, naming it, and skipped; a symlink named like audio that loops or
+    points nowhere is reported, not silently passed over.
+    """
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=None, followlinks=False):
+    problems: list[tuple[str, str]] = []
+    chains: dict[str, frozenset[str]] = {}  # directory walked -> real paths of it and its parents
+    for dirpath, dirnames, filenames in os.walk(root, onerror=None, followlinks=True):
+        chain = chains.get(os.path.dirname(dirpath), frozenset()) | {os.path.realpath(dirpath)}
+        chains[dirpath] = chain
         dirnames.sort()
+        for name in list(dirnames):
+            link = os.path.join(dirpath, name)
+            if os.path.islink(link) and os.path.realpath(link) in chain:
+                log.warning("%s: symlink loop (leads back to %s), not followed", link, os.path.realpath(link))
+                dirnames.remove(name)
         for name in sorted(filenames):
             p = Path(dirpath) / name
             # "._x.wav" are macOS AppleDouble metadata files, not audio
-            if _ext(p) in AUDIO_EXTENSIONS and not name.startswith("._") and p.is_file():
+            if _ext(p) not in AUDIO_EXTENSIONS or name.startswith("._"):
+                continue
+            if p.is_file():
                 found.append(p)
-    return found
+            elif p.is_symlink() and (reason := _unreadable_link(p)):
+                problems.append((str(p), reason))
+    return found, problems
 
 
 def find_audio(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -47,7 +80,9 @@ def find_audio(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str,
     blank lines and lines starting with `#` skipped, entries expanded like arguments (lists may
     nest); any other existing file is taken as audio whatever its extension, since the user named
     it (decoding will tell). Order follows the arguments; duplicates are dropped. Missing paths,
-    unreadable lists and directories without audio are reported, not raised, so a batch goes on.
+    unreadable lists, directories without audio and symlinks named like audio that loop or point
+    nowhere are reported, not raised, so a batch goes on; a symlinked directory that loops back
+    is logged and not followed.
     """
     files: list[Path] = []
     problems: list[tuple[str, str]] = []
@@ -63,8 +98,9 @@ def find_audio(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str,
     def expand(p: Path, origin: str | None) -> None:
         where = f" (listed in {origin})" if origin else ""
         if p.is_dir():
-            found = _walk_audio(p)
-            if not found:
+            found, unreadable = _walk_audio(p)
+            problems.extend((path, f"{reason}{where}") for path, reason in unreadable)
+            if not found and not unreadable:
                 problems.append((str(p), f"directory holds no audio files{where}"))
             for f in found:
                 add(f)
@@ -73,6 +109,8 @@ def find_audio(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str,
                 read_list(p)
             else:
                 add(p)
+        elif p.is_symlink() and (reason := _unreadable_link(p)):
+            problems.append((str(p), f"{reason}{where}"))
         elif p.exists() or p.is_symlink():
             problems.append((str(p), f"not a regular file or directory{where}"))
         else:

@@ -261,7 +261,7 @@ class Scorer:
         starts, scores, rms_db = (np.concatenate(a) for a in (acc.starts, acc.scores, acc.rms_db))
         dt, ds = np.concatenate(acc.dt), np.concatenate(acc.ds)
         level: Level | None = stats.level  # always metered: `frames` asks for it
-        warnings = list(level.warnings) if level is not None else []
+        warnings = list(stats.warnings) + (list(level.warnings) if level is not None else [])  # a WAV cut short first
         speech = speech_mask(rms_db)
         if level is not None and level.silent:
             speech[:] = False  # nothing to hear: the warning from the level says what it is

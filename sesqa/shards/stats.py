@@ -7,25 +7,12 @@ from the records of every train shard, so they do not depend on which process ma
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
 
 from ..files import atomic_write_text
 from .moments import RunningStats
-from .reader import read_records
 
 STATS_FILE = "stats.json"
-
-
-def metric_stats(shards: Iterable[Path], names: Iterable[str]) -> RunningStats:
-    """NaN-aware mean and std per measure over the records of `shards`."""
-    names = tuple(names)
-    columns: dict[str, list[float | None]] = {n: [] for n in names}
-    for shard in shards:
-        for record in read_records(shard):
-            for n in names:
-                columns[n].append(record.metrics.get(n))
-    return stats_of(columns)
 
 
 def stats_of(columns: dict[str, list[float | None]]) -> RunningStats:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..model import ModelConfig
 from ..model.config import LEGACY_FRONT_END
+from ..seeds import check_seed
 
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")
@@ -84,6 +85,7 @@ class TrainConfig:
     sesqa/model/frontend.py); also switched on for a model initialised from an older checkpoint."""
 
     def __post_init__(self) -> None:
+        check_seed(self.seed)
         _positive("batch_size", self.batch_size)
         _positive("checkpoint_every", self.checkpoint_every)
         _positive("log_every", self.log_every)

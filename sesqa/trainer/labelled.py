@@ -1,7 +1,10 @@
 """Human-labelled data streamed for training: MOS items and JND pairs as random 1 s crops.
 
 The lists are read by `sesqa.labels` (`read_mos`, `read_jnd`; formats in docs/train.md, "Label
-files: MOS, JND and pairs"); training skips items whose audio is missing, with a warning.
+files: MOS, JND and pairs"); training skips items whose audio is missing, with a warning, and
+drops with a warning an item whose file cannot be read or is shorter than the minimum `sesqa
+score` accepts (`sesqa.audio.check_duration`: one rule, so no clip is trained on that could not
+be scored).
 
 The streams are endless: they walk their items in a fresh seeded order every pass (MOS and JND
 items are reused within an epoch, as in the paper) and take a random 1 s crop of each file
@@ -22,7 +25,7 @@ import numpy as np
 import torch
 
 from .. import audio
-from ..audio import SAMPLE_RATE, AudioError
+from ..audio import SAMPLE_RATE, AudioError, check_duration
 from ..labels import JndItem, MosItem
 from .augment import Augment, augment_group
 from .batch import JndBatch, MosBatch
@@ -58,7 +61,8 @@ def _rng(*words: int) -> np.random.Generator:
 
 
 def fit(x: np.ndarray, n: int) -> np.ndarray:
-    """`x` cut or zero-padded at the end to `n` samples (a file shorter than a frame is padded)."""
+    """`x` cut or zero-padded at the end to `n` samples (a file shorter than a frame, but not than
+    `sesqa.audio.MIN_DURATION_S`, is padded, as the scorer pads its one frame)."""
     if len(x) >= n:
         return x[:n]
     return np.concatenate([x, np.zeros(n - len(x), dtype=x.dtype)])
@@ -158,8 +162,11 @@ class _CropStream(Generic[T]):
 
     # reading
     def _duration(self, path: Path) -> float:
+        """The file's length; AudioError when it is shorter than the minimum `sesqa score` accepts."""
         if path not in self._durations:
-            self._durations[path] = audio.info(path).duration_s
+            found = audio.info(path)
+            check_duration(path, round(found.duration_s * found.sample_rate), found.sample_rate)
+            self._durations[path] = found.duration_s
         return self._durations[path]
 
     def _crop(self, item: T, rng: np.random.Generator) -> np.ndarray:

@@ -17,6 +17,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from ..device import autocast, resolve_precision
+from ..files import PARTIAL_MARK, atomic_write_text
 from ..labels import read_jnd, read_mos
 from ..model import SesqaModel, load_checkpoint, save_checkpoint
 from ..model.checkpoint import UNTRAINED_HEADS
@@ -33,7 +34,7 @@ from .labelled import JndStream, MosStream, split_holdout
 from .losses import LossSpec, compute_losses, inactive_losses, select_losses, untrained_heads
 from .optim import SwaAverager, make_optimizer, make_scheduler, recompute_batchnorm
 from .quad_labels import vocabulary
-from .quadruples import QuadrupleStream
+from .quadruples import QuadrupleStream, holds_a_readable_sample
 from .shard_plan import count_samples
 from .runlog import RunLog
 from .validate import validate
@@ -151,6 +152,11 @@ class _Run:
             self.steps_per_epoch = max(1, math.ceil(n_train / (c.batch_size * self.placement.world_size)))
             log.info("%d training quadruples in %d shards: %d steps per epoch", n_train, len(shards), self.steps_per_epoch)
         self.metric_names = tuple(self.stats.names) if self.stats is not None else ()
+        if c.shards is not None and not holds_a_readable_sample(self.train_shards, self.vocab, self.metric_names, self.stats):
+            raise ValueError(
+                f"{c.shards}: no readable quadruple in its {len(self.train_shards)} train-*.tar shards (every sample is "
+                f"damaged or incomplete; the warnings above name them): run `sesqa shards check {c.shards}`, then generate them again"
+            )
         self.augment = Augment() if c.augment else None
 
         self.mos_stream = self.valid_mos = None
@@ -225,7 +231,8 @@ class _Run:
         c = self.config
         if self.placement.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
-            (self.out / CONFIG).write_text(json.dumps(c.to_json(), indent=2) + "\n")
+            _remove_leftovers(self.out)
+            atomic_write_text(self.out / CONFIG, json.dumps(c.to_json(), indent=2) + "\n")
         runlog = RunLog(self.out, resume_step=self.step) if self.placement.is_main else None
         bar = tqdm(total=self.total_steps, initial=self.step, desc="train", unit="step", disable=not self.progress, dynamic_ncols=True)
         sums: dict[str, float] = defaultdict(float)
@@ -339,6 +346,18 @@ class _Run:
             UNTRAINED_HEADS: self.untrained_heads,
         }
         save_checkpoint(self.out / name, self.model, metric_stats=self.stats.to_json() if self.stats is not None else None, extra=extra)
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Delete the temporary files of checkpoint writes that a kill cut short (`.last.ckpt.partial-*`).
+
+    Every write is atomic (a temporary sibling renamed over the target), so a kill leaves the
+    previous complete file in place and at most such a leftover, which no one will finish.
+    """
+    for name in (LAST, BEST, CONFIG):
+        for stale in out.glob(f".{name}{PARTIAL_MARK}*"):
+            stale.unlink(missing_ok=True)
+            log.info("%s: removed the leftover of a write cut short by an earlier run", stale)
 
 
 def _load_fitting(model: SesqaModel, source: dict[str, torch.Tensor], path: Path) -> None:

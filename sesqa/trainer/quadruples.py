@@ -57,7 +57,7 @@ from .quad_labels import CLEAN, QuadLabels, collate, quad_labels, vocabulary
 from .shard_plan import Pass, Randint, count_samples, node_info, round_robin_share, seeded_rng, shard_sizes, worker_info
 
 __all__ = [
-    "CLEAN", "FRAME_SAMPLES", "QuadLabels", "QuadrupleStream", "collate", "count_samples", "node_info",
+    "CLEAN", "FRAME_SAMPLES", "QuadLabels", "QuadrupleStream", "collate", "count_samples", "holds_a_readable_sample", "node_info",
     "quad_labels", "round_robin_share", "shard_sizes", "vocabulary", "worker_info",
 ]
 
@@ -318,3 +318,20 @@ class QuadrupleStream(IterableDataset):
                 frames, labels = [], []
         if frames and not self.drop_last:
             yield collate(frames, labels)
+
+
+def holds_a_readable_sample(
+    shards: Sequence[str | Path], vocabulary: Sequence[str], metric_names: Sequence[str], stats: RunningStats | None
+) -> bool:
+    """Whether any of `shards` holds a quadruple the stream decodes and labels (read in file order, up to the first).
+
+    The trainer asks before training: shards in which every sample is damaged or missing stop
+    the run with a message, not with an empty first pass. Usually the first sample answers.
+    """
+    stream = QuadrupleStream(shards, vocabulary, metric_names, stats, batch_size=1, shuffle_buffer=0, rank=0, world_size=1)
+    batches = iter(stream)
+    try:
+        return next(batches, None) is not None
+    finally:
+        if close := getattr(batches, "close", None):
+            close()

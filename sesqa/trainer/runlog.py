@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ..files import AtomicFile
+
 log = logging.getLogger(__name__)
 
 
@@ -16,12 +18,12 @@ class RunLog:
     def __init__(self, folder: Path, resume_step: int | None = None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._handler = logging.FileHandler(self.folder / "train.log")
-        self._handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logging.getLogger("sesqa").addHandler(self._handler)
         if resume_step is not None:
             for name in ("train.csv", "valid.csv"):
                 _truncate_after(self.folder / name, resume_step)
+        self._handler = logging.FileHandler(self.folder / "train.log")
+        self._handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger("sesqa").addHandler(self._handler)
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError as e:  # tensorboard is a dependency, but a broken install should not stop training
@@ -74,8 +76,8 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def _rewrite_with_columns(path: Path, columns: list[str]) -> None:
     rows = _rows(path)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, restval="")
+    with AtomicFile(path, "w", newline="") as f:  # a kill here keeps the old table whole
+        writer = csv.DictWriter(f.file, fieldnames=columns, restval="")
         writer.writeheader()
         writer.writerows(rows)
 
@@ -85,7 +87,7 @@ def _truncate_after(path: Path, step: int) -> None:
         return
     columns = _header(path)
     kept = [r for r in _rows(path) if int(r["step"]) <= step]
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, restval="")
+    with AtomicFile(path, "w", newline="") as f:  # a kill while resuming keeps the old table whole
+        writer = csv.DictWriter(f.file, fieldnames=columns, restval="")
         writer.writeheader()
         writer.writerows(kept)
