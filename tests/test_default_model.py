@@ -53,3 +53,19 @@ def test_sesqa_score_without_model_uses_the_packaged_one(scorer: Scorer, tmp_pat
     assert result.exit_code == 0, result.output
     scored = json.loads((tmp_path / "out.json").read_text())
     assert scored[0]["score"] == pytest.approx(scorer.score(CLIP).score, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("variant", "change"),
+    [
+        ("gain -20 dB", lambda x: x * 10 ** (-20 / 20)),
+        ("gain -30 dB", lambda x: x * 10 ** (-30 / 20)),
+        ("polarity", lambda x: -x),
+        ("DC offset 0.01", lambda x: x + np.float32(0.01)),
+    ],
+)
+def test_the_default_model_does_not_hear_gain_polarity_or_dc(scorer: Scorer, clean: np.ndarray, variant: str, change) -> None:
+    """The packaged model has the input front-end on, so no listener-inaudible change moves its score."""
+    assert scorer.model.config.frame_level_dbfs is not None and scorer.model.config.canonical_polarity
+    moved = abs(scorer.score(change(clean).astype(np.float32), sr=SAMPLE_RATE).score - scorer.score(clean, sr=SAMPLE_RATE).score)
+    assert moved < 0.02, f"{variant} moves the score by {moved:.3f}"

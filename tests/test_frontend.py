@@ -157,3 +157,28 @@ def test_a_head_no_loss_trained_gives_no_number(clip):
     assert not result.scored and result.degradations == () and np.isnan(result.clean_probability)
     assert any("score head was not trained" in w for w in result.warnings)
     assert any("type head was not trained" in w for w in result.warnings)
+
+
+def test_switch_on_front_end_keeps_the_weights_and_turns_the_front_end_on(tmp_path) -> None:
+    """scripts/switch_on_front_end.py made the packaged file: same weights (fp16), front-end on, refuses twice."""
+    import importlib.util
+    from pathlib import Path
+
+    from sesqa.model.checkpoint import load_checkpoint, save_checkpoint
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "switch_on_front_end.py"
+    spec = importlib.util.spec_from_file_location("switch_on_front_end", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    legacy = warmed_up(tiny_config(**LEGACY_FRONT_END))
+    src, dst = tmp_path / "old.ckpt", tmp_path / "new.ckpt"
+    save_checkpoint(src, legacy, extra={"train_config": {"jnd": [], "without": []}})
+    module.switch_on_front_end(src, dst)
+    new = load_checkpoint(dst)
+    assert (new.config.dc_cutoff_hz, new.config.frame_level_dbfs, new.config.canonical_polarity) == (20.0, -16.0, True)
+    assert new.extra["train_config"] == {"jnd": [], "without": []}
+    for name, value in legacy.state_dict().items():
+        expected = value.half().float() if value.is_floating_point() else value
+        assert torch.equal(new.model.state_dict()[name], expected), name
+    with pytest.raises(SystemExit, match="already on"):
+        module.switch_on_front_end(dst, tmp_path / "again.ckpt")
