@@ -9,6 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
+POOL_HELP = "Degradation pool: paper (the paper's 37), telephony (codecs, packet loss, channels; docs/codecs.md) or all (both; weights in docs/generate.md)."
+
 app = typer.Typer(help="sesqa: reference-free speech quality assessment (SESQA).", no_args_is_help=True, add_completion=False)
 shards_app = typer.Typer(help="Inspect and verify quadruple shards.", no_args_is_help=True)
 app.add_typer(shards_app, name="shards")
@@ -67,9 +69,11 @@ def generate(
     ratios: Annotated[str, typer.Option(help="Relative sizes train,valid,test (the paper's 50k/10k/10k).")] = "50,10,10",
     speaker_pattern: Annotated[Optional[str], typer.Option(help="Regex on the file path whose first group names the speaker; splits are then disjoint by speaker.")] = None,
     metrics: Annotated[str, typer.Option(help="Reference-based targets on each (x_i, x_j): all, none, or a comma list (see `sesqa metrics`).")] = "all",
+    pool: Annotated[str, typer.Option(help=POOL_HELP)] = "paper",
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Generate degraded quadruples from clean speech and noise into WebDataset shards."""
+    from .generator.degradations.pools import MissingEncoderError
     from .generator.report import format_summary
     from .generator.run import GenerateConfig, generate as run_generate
 
@@ -88,10 +92,11 @@ def generate(
             splits=tuple(split) if split else ("train", "valid", "test"),
             shard_range=_parse_range(shard_range),
             metrics=_parse_metrics(metrics),
+            pool=pool,
             **kwargs,
         )
         summary = run_generate(config)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, MissingEncoderError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     typer.echo(format_summary(summary, verbose))
@@ -159,18 +164,31 @@ def train(
 
 
 @app.command()
-def degradations(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
-    """List the 37 degradations with their weight and strength range."""
+def degradations(
+    pool: Annotated[str, typer.Option(help=POOL_HELP)] = "paper",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List a pool's degradations with their weight and strength range; exit 1 if an encoder is missing."""
     from .generator.report import degradation_table
 
-    rows = degradation_table()
+    try:
+        rows = degradation_table(pool)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
-        return
-    typer.echo(f"{'#':>2}  {'name':<24} {'weight':>6}  {'p':>6}  strength: main parameter (mildest -> most severe)")
-    for i, r in enumerate(rows, 1):
-        lo, hi = r["strength_range"]
-        typer.echo(f"{i:>2}  {r['name']:<24} {r['weight']:>6.3f}  {r['probability']:>6.3f}  {r['strength_param']}: {lo:g} -> {hi:g}")
+    else:
+        typer.echo(f"{'#':>2}  {'name':<24} {'pool':<9} {'weight':>6}  {'p':>6}  strength: main parameter (mildest -> most severe)")
+        for i, r in enumerate(rows, 1):
+            lo, hi = r["strength_range"]
+            typer.echo(
+                f"{i:>2}  {r['name']:<24} {r['pool']:<9} {r['weight']:>6.3f}  {r['probability']:>6.3f}  "
+                f"{r['strength_param']}: {lo:g} -> {hi:g}"
+            )
+    if missing := [f"{r['name']} needs {', '.join(r['missing_encoders'])}" for r in rows if r["missing_encoders"]]:
+        typer.echo(f"error: this installation cannot run the {pool} pool: {'; '.join(missing)}", err=True)
+        raise typer.Exit(1)
 
 
 @app.command("metrics")
@@ -312,7 +330,8 @@ def _parse_floats(text: str, option: str) -> tuple[float, ...]:
 def sweep(
     clips: Annotated[list[Path], typer.Argument(help="Clean recordings (files, directories or list files) to degrade.", show_default=False)],
     model: Annotated[Optional[str], typer.Option(help=_MODEL_HELP)] = None,
-    types: Annotated[str, typer.Option(help="Comma-separated degradation types (`sesqa degradations`); default all 37.")] = "",
+    types: Annotated[str, typer.Option(help="Comma-separated degradation types (`sesqa degradations --pool all`); default: every type of --pool.")] = "",
+    pool: Annotated[str, typer.Option(help=POOL_HELP)] = "paper",
     strengths: Annotated[str, typer.Option(help="Comma-separated strengths in [0, 1].")] = "0.1,0.3,0.5,0.7,0.9",
     seed: Annotated[int, typer.Option(help="Seed of the degradation parameters.")] = 0,
     noise: Annotated[Optional[list[Path]], typer.Option(help="Noise directory for the additive-noise types (repeatable). Default: the bundled noise.")] = None,
@@ -330,6 +349,7 @@ def sweep(
     Exit status: 0 when at least one clip was scored, 1 when none could be, 2 for bad options.
     """
     from .evaluation.sweep import SweepConfig, run_sweep, sweep_progress
+    from .generator.degradations.pools import MissingEncoderError, check_encoders
     from .scoring.paths import find_audio
 
     _setup_logging(verbose)
@@ -340,13 +360,15 @@ def sweep(
         config = SweepConfig(
             clips=tuple(files),
             types=tuple(t.strip() for t in types.split(",") if t.strip()),
+            pool=pool,
             strengths=_parse_floats(strengths, "--strengths"),
             seed=seed,
             noise=tuple(noise or ()),
             max_seconds=max_seconds,
             save_audio=save_audio,
         )
-    except ValueError as e:
+        check_encoders(config.pool)
+    except (ValueError, MissingEncoderError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     scorer = _scorer_or_exit(model, device=device, precision=precision)

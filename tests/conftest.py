@@ -57,3 +57,15 @@ def small_corpus(tmp_path_factory) -> tuple[Path, Path]:
     sf.write(noise / "hiss.flac", (0.1 * rng.standard_normal(3 * SR)).astype(np.float32), SR, subtype="PCM_16")
     sf.write(noise / "rumble.wav", (0.1 * np.cumsum(rng.standard_normal(2 * 44_100)) / 100).astype(np.float32), 44_100)
     return clean, noise
+
+
+@pytest.fixture(scope="session")
+def ckpt(tmp_path_factory) -> Path:
+    """A tiny warmed-up model with metric statistics, saved once; tests only read it."""
+    from sesqa.model import save_checkpoint
+
+    from .helpers import STATS, tiny_config, warmed_up
+
+    path = tmp_path_factory.mktemp("model") / "tiny.ckpt"
+    save_checkpoint(path, warmed_up(tiny_config()), metric_stats=STATS)
+    return path

@@ -25,12 +25,12 @@ import soundfile as sf
 from sesqa import audio
 from sesqa.audio.wav import wav_truncation
 from sesqa.labels import MosItem
-from sesqa.model import load_checkpoint, save_checkpoint
+from sesqa.model import load_checkpoint
 from sesqa.scoring.paths import find_audio
 from sesqa.scoring.scorer import Scorer
 from sesqa.trainer.labelled import MosStream
 
-from .helpers import SR, STATS, run_cli, speech_like, tiny_config, warmed_up
+from .helpers import SR, run_cli, speech_like
 
 GOOD = "good.wav"
 NON_ASCII = "grüße_日本.wav"
@@ -86,13 +86,6 @@ def corpus(tmp_path_factory) -> Path:
     (d / "sub").mkdir()
     (d / "sub" / "up").symlink_to("..")  # a folder loop: walking it would never end
     return d
-
-
-@pytest.fixture(scope="module")
-def ckpt(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "tiny.ckpt"
-    save_checkpoint(path, warmed_up(tiny_config()), metric_stats=STATS)
-    return path
 
 
 @pytest.fixture(scope="module")

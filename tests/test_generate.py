@@ -31,13 +31,14 @@ def shard_bytes(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.glob("*.tar"))}
 
 
-def test_same_seed_same_bytes_whatever_the_worker_count(tmp_path, small_corpus):
-    one = generate(config(tmp_path / "a", small_corpus, workers=1), progress=False)
-    two = generate(config(tmp_path / "b", small_corpus, workers=2), progress=False)
+@pytest.mark.parametrize("pool", ["paper", "all"])
+def test_same_seed_same_bytes_whatever_the_worker_count(pool, tmp_path, small_corpus):
+    one = generate(config(tmp_path / "a", small_corpus, workers=1, pool=pool), progress=False)
+    two = generate(config(tmp_path / "b", small_corpus, workers=2, pool=pool), progress=False)
     assert one.quadruples == two.quadruples == 24
     a, b = shard_bytes(tmp_path / "a"), shard_bytes(tmp_path / "b")
     assert len(a) == 6 and a == b
-    other = generate(config(tmp_path / "c", small_corpus, seed=4), progress=False)
+    other = generate(config(tmp_path / "c", small_corpus, seed=4, pool=pool), progress=False)
     assert other.quadruples == 24 and shard_bytes(tmp_path / "c") != a
     report = check(tmp_path / "a", progress=False)
     assert report.ok, report.errors

@@ -87,21 +87,23 @@ def _generate_in_child(args: list[str]) -> None:
     app(args)
 
 
-def test_generate_killed_at_random_moments_resumes_byte_identically(tmp_path, small_corpus):
+@pytest.mark.parametrize("pool, trials", [("paper", KILL_TRIALS), ("all", 2)])
+def test_generate_killed_at_random_moments_resumes_byte_identically(pool, trials, tmp_path, small_corpus):
     """SIGKILL at seeded random moments (once k shards exist, plus up to 0.1 s); rerunning the
-    same command gives the uninterrupted run's folder byte for byte, keeping what was complete.
+    same command gives the uninterrupted run's folder byte for byte, keeping what was complete,
+    for the paper pool and for the paper and telephony pools together.
 
     Each killed run is a child process forked from this one, so a trial costs the generation up
     to the kill rather than seconds of Python start-up; the files a SIGKILL leaves are the same.
     """
     reference = tmp_path / "reference"
-    assert run_cli(*cli_args(reference, small_corpus)).exit_code == 0
+    assert run_cli(*cli_args(reference, small_corpus, "--pool", pool)).exit_code == 0
     expected = folder_bytes(reference)
     n_shards = len(list(reference.glob("*.tar")))
     rng = random.Random(14)
-    for trial in range(KILL_TRIALS):
+    for trial in range(trials):
         out, wait_for, delay = tmp_path / f"trial-{trial}", rng.randint(0, n_shards), rng.uniform(0.0, 0.1)
-        child = mp.get_context("fork").Process(target=_generate_in_child, args=(cli_args(out, small_corpus),))
+        child = mp.get_context("fork").Process(target=_generate_in_child, args=(cli_args(out, small_corpus, "--pool", pool),))
         child.start()
         deadline = time.time() + 60  # a child that hangs is killed all the same
         while child.is_alive() and time.time() < deadline and not ((out / "manifest.json").exists() and len(list(out.glob("*.tar"))) >= wait_for):
@@ -115,7 +117,7 @@ def test_generate_killed_at_random_moments_resumes_byte_identically(tmp_path, sm
         for shard in out.glob("*.tar"):  # whatever carries a final name is complete and valid
             assert len(list(read_shard(shard))) == 2, moment
 
-        result = run_cli(*cli_args(out, small_corpus))
+        result = run_cli(*cli_args(out, small_corpus, "--pool", pool))
         assert result.exit_code == 0, f"{moment}\n{result.output}"
         assert f"{len(kept)} already complete" in result.output, moment
         assert folder_bytes(out) == expected, moment

@@ -26,13 +26,6 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def ckpt(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "tiny.ckpt"
-    save_checkpoint(path, warmed_up(tiny_config()), metric_stats=STATS)
-    return path
-
-
-@pytest.fixture(scope="module")
 def scorer(ckpt: Path) -> Scorer:
     return Scorer.from_checkpoint(ckpt)
 

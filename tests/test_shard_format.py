@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sesqa.cli import app
-from sesqa.generator.degradations import REGISTRY, AppliedDegradation
+from sesqa.generator.degradations import AppliedDegradation
+from sesqa.generator.degradations.pools import pool_members
 from sesqa.shards import read_records, read_shard
 from sesqa.shards.check import check
 from sesqa.shards.manifest import DEGRADATION_TYPES, FORMAT_1_DEGRADATION_TYPES, MANIFEST, read_degradation_types, read_vocabulary
@@ -29,8 +30,8 @@ before the record held plain data; its manifest has no `degradation_types`."""
 SPLITS = ("test", "train", "valid")
 
 
-def test_format_1_types_are_the_registry_in_order():
-    assert FORMAT_1_DEGRADATION_TYPES == tuple(REGISTRY)
+def test_format_1_types_are_the_paper_pool_in_registry_order():
+    assert FORMAT_1_DEGRADATION_TYPES == pool_members("paper")
 
 
 def test_format_1_shards_still_read():

@@ -12,21 +12,13 @@ import soundfile as sf
 
 from sesqa.generator.degradations.base import REGISTRY, AppliedDegradation
 from sesqa.generator.sources import peak_normalise
-from sesqa.model import save_checkpoint
 from sesqa.scoring.scorer import Scorer
 from sesqa.evaluation.sweep import SweepConfig, run_sweep
 
-from .helpers import SR, STATS, run_cli, speech_like, tiny_config, warmed_up
+from .helpers import SR, run_cli, speech_like
 
 TYPES = ("additive_noise", "low_pass", "mp3")
 STRENGTHS = (0.2, 0.8)
-
-
-@pytest.fixture(scope="module")
-def ckpt(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "tiny.ckpt"
-    save_checkpoint(path, warmed_up(tiny_config()), metric_stats=STATS)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from sesqa.generator.degradations import REGISTRY
+from sesqa.generator.degradations.pools import pool_members
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.labels import JndItem, MosItem
 from sesqa.shards import read_shard
@@ -99,9 +99,9 @@ def assert_same_batches(a: list[QuadBatch], b: list[QuadBatch]) -> None:
 # --- labels ---------------------------------------------------------------------------------------
 
 
-def test_vocabulary_is_clean_then_the_registry(shard_dir):
+def test_vocabulary_is_clean_then_the_paper_pool(shard_dir):
     vocab = vocabulary()
-    assert vocab[0] == "clean" and vocab[1:] == tuple(REGISTRY) and len(vocab) == 38
+    assert vocab[0] == "clean" and vocab[1:] == pool_members("paper") and len(vocab) == 38
     assert vocabulary(read_vocabulary([shard_dir])) == vocab  # as the generator's manifest declares it
     with pytest.raises(ValueError, match="clean"):
         vocabulary(("clean", "mp3"))

@@ -30,6 +30,7 @@ from ..audio import AudioError, load
 from ..bundled import BUNDLED_NOISE_DIR
 from ..files import AtomicFile, atomic_path
 from ..generator.degradations.base import REGISTRY, AppliedDegradation, DegradationError, SamplingContext, params_to_dict
+from ..generator.degradations.pools import DEFAULT_POOL, check_pool, pool_members
 from ..generator.run import MIN_NOISE_S
 from ..generator.sources import NoiseBank, build_corpus, peak_normalise
 from ..scoring.scorer import Scorer
@@ -44,10 +45,12 @@ DEFAULT_STRENGTHS = (0.1, 0.3, 0.5, 0.7, 0.9)
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """What to sweep: clips, degradation types (default: all 37), strengths in [0, 1]."""
+    """What to sweep: clips, degradation types (default: every type of `pool`), strengths in [0, 1]."""
 
     clips: tuple[Path, ...]
     types: tuple[str, ...] = ()
+    pool: str = DEFAULT_POOL
+    """Whose types a sweep without `types` runs: paper (the 37), telephony or all."""
     strengths: tuple[float, ...] = DEFAULT_STRENGTHS
     seed: int = 0
     noise: tuple[Path, ...] = ()
@@ -58,11 +61,12 @@ class SweepConfig:
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
+        check_pool(self.pool)
         if not self.clips:
             raise ValueError("clips: give at least one clean recording to degrade")
         unknown = [t for t in self.types if t not in REGISTRY]
         if unknown:
-            raise ValueError(f"types: unknown degradation(s) {', '.join(unknown)}; `sesqa degradations` lists the {len(REGISTRY)}")
+            raise ValueError(f"types: unknown degradation(s) {', '.join(unknown)}; `sesqa degradations --pool all` lists the {len(REGISTRY)}")
         if not self.strengths:
             raise ValueError("strengths: give at least one strength in [0, 1]")
         for s in self.strengths:
@@ -73,7 +77,7 @@ class SweepConfig:
 
     @property
     def effective_types(self) -> tuple[str, ...]:
-        return self.types or tuple(REGISTRY)
+        return self.types or pool_members(self.pool)
 
     @property
     def noise_roots(self) -> tuple[Path, ...]:

@@ -12,6 +12,7 @@ from ..audio import SAMPLE_RATE
 from ..shards.schema import DegradationStep
 from .degradations import REGISTRY, AppliedDegradation, DegradationError, SamplingContext
 from .degradations.base import NoiseSource
+from .degradations.pools import DEFAULT_POOL, pool_weights
 from .sources import Frame, FrameSampler, read_frame
 
 log = logging.getLogger(__name__)
@@ -27,16 +28,17 @@ MAX_REDRAWS = 20
 
 @dataclass(frozen=True)
 class DegradationPool:
-    """The registry as a weighted pool (weights normalised to sum to 1)."""
+    """A pool of the registry (`pools.py`) as names and draw probabilities (summing to 1)."""
 
     names: tuple[str, ...]
     probabilities: np.ndarray
 
     @classmethod
-    def from_registry(cls) -> "DegradationPool":
-        names = tuple(sorted(REGISTRY))
-        weights = np.array([REGISTRY[n].weight for n in names], dtype=np.float64)
-        return cls(names, weights / weights.sum())
+    def from_registry(cls, pool: str = DEFAULT_POOL) -> "DegradationPool":
+        weights = pool_weights(pool)
+        names = tuple(weights)  # sorted by name
+        w = np.array([weights[n] for n in names], dtype=np.float64)
+        return cls(names, w / w.sum())
 
     def draw(self, rng: np.random.Generator) -> str:
         return self.names[int(rng.choice(len(self.names), p=self.probabilities))]
@@ -67,11 +69,11 @@ class Quadruple:
 class QuadrupleMaker:
     """Builds quadruples from clean frames, a noise source and the degradation pool."""
 
-    def __init__(self, frames: FrameSampler, noise: NoiseSource | None, sr: int = SAMPLE_RATE):
+    def __init__(self, frames: FrameSampler, noise: NoiseSource | None, sr: int = SAMPLE_RATE, pool: str = DEFAULT_POOL):
         self.frames = frames
         self.noise = noise
         self.sr = sr
-        self.pool = DegradationPool.from_registry()
+        self.pool = DegradationPool.from_registry(pool)
         self.failures = 0
         """Degradations that failed and were redrawn."""
 

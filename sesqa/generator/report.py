@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from .degradations import REGISTRY
+from .degradations.pools import DEFAULT_POOL, missing_encoders, pool_members, pool_weights
 from .run import GenerateSummary
 
 # The paper's order (appendix C), so `sesqa degradations` reads like the table in SPEC section 4.
@@ -21,18 +22,28 @@ def _first_line(doc: str | None) -> str:
     return (doc or "").strip().split("\n", 1)[0]
 
 
-def degradation_table() -> list[dict[str, object]]:
-    """One row per registered degradation, in the paper's order (others after, by name)."""
-    total = sum(d.weight for d in REGISTRY.values())
-    names = [n for n in PAPER_ORDER if n in REGISTRY] + sorted(set(REGISTRY) - set(PAPER_ORDER))
+def degradation_table(pool: str = DEFAULT_POOL) -> list[dict[str, object]]:
+    """One row per degradation of `pool`, the paper's in its order, the others after in registry order.
+
+    `weight` is the degradation's own weight within its pool, `probability` its share of the draws
+    of `pool`; `missing_encoders` names what this installation lacks to run it (empty: runnable).
+    """
+    weights = pool_weights(pool)
+    total = sum(weights.values())
+    members = pool_members(pool)
+    names = [n for n in PAPER_ORDER if n in members] + [n for n in members if n not in PAPER_ORDER]
+    missing = missing_encoders(pool)
     return [
         {
             "name": n,
+            "pool": REGISTRY[n].pool,
             "weight": REGISTRY[n].weight,
-            "probability": REGISTRY[n].weight / total,
+            "probability": weights[n] / total,
             "strength_param": REGISTRY[n].strength_param,
             "strength_range": list(REGISTRY[n].strength_range),
             "description": _first_line(sys.modules[REGISTRY[n].__module__].__doc__),
+            "encoders": list(REGISTRY[n].encoders),
+            "missing_encoders": missing.get(n, []),
         }
         for n in names
     ]

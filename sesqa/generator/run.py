@@ -35,7 +35,7 @@ from ..shards.schema import SCHEMA, SPLITS, QuadrupleRecord, SourceRef
 from ..shards.writer import ShardWriter, gain_for
 from ..shards.manifest import DEGRADATION_TYPES, MANIFEST
 from ..shards.stats import write_stats
-from .degradations import REGISTRY
+from .degradations.pools import DEFAULT_POOL, check_encoders, check_pool, pool_members, pool_weights
 from .metrics import METRIC_NAMES, compute
 from .quadruple import QuadrupleMaker
 from .resume import check_manifest, complete_shards, train_stats
@@ -80,9 +80,12 @@ class GenerateConfig:
     cache_dir: Path | None = None
     metrics: tuple[str, ...] = METRIC_NAMES
     """Reference-based measures computed on each (x_i, x_j); () for none."""
+    pool: str = DEFAULT_POOL
+    """The degradation pool drawn from (`degradations/pools.py`): paper, telephony or all."""
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
+        check_pool(self.pool)
         if self.n < 1:
             raise ValueError(f"n must be >= 1, got {self.n}")
         if self.shard_size < 1:
@@ -137,7 +140,7 @@ class GenerateConfig:
             "clean": [portable_path(p) for p in self.clean_roots],
             "noise": [portable_path(p) for p in self.noise_roots],
             "speaker_pattern": self.effective_speaker_pattern,
-            "degradations": {name: REGISTRY[name].weight for name in sorted(REGISTRY)},
+            "degradations": pool_weights(self.pool),
             "metrics": list(self.metrics),
         }
 
@@ -207,7 +210,7 @@ class _Worker:
                 if not noise_sets:
                     noise_sets = tuple(d for s in SPLITS for d in noise.files(s))
                     log.warning("no noise file fell in the %s split; it uses the noise of every split", split)
-                self.makers[split] = QuadrupleMaker(FrameSampler(clean.files(split)), NoiseBank(noise_sets))
+                self.makers[split] = QuadrupleMaker(FrameSampler(clean.files(split)), NoiseBank(noise_sets), pool=config.pool)
 
     def make_shard(self, task: ShardTask, on_item: Callable[[], object] = lambda: None) -> ShardResult:
         maker = self.makers[task.split]
@@ -289,7 +292,8 @@ def _write_manifest(config: GenerateConfig, tasks: list[ShardTask], clean: Corpu
         **config.identity(),
         "sesqa_version": __version__,
         "sample_rate": SAMPLE_RATE,
-        DEGRADATION_TYPES: list(REGISTRY),  # the trainer's label vocabulary, in registry order
+        "pool": config.pool,
+        DEGRADATION_TYPES: list(pool_members(config.pool)),  # the trainer's label vocabulary, in registry order
         "splits": {
             split: {
                 "quadruples": size,
@@ -310,6 +314,7 @@ def generate(config: GenerateConfig, progress: bool = True) -> GenerateSummary:
     a folder made with other settings is refused (ValueError) rather than mixed.
     """
     start = time.perf_counter()
+    check_encoders(config.pool)
     config.out.mkdir(parents=True, exist_ok=True)
     check_manifest(config.out, config.identity())
     tasks = plan_shards(config)

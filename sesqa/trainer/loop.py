@@ -202,7 +202,7 @@ class _Run:
         model = SesqaModel(replace(
             source.config, degradation_types=self.vocab, metric_names=self.metric_names, **front_end_fields(c.front_end)
         ))
-        _load_fitting(model, source.model.state_dict(), c.init)
+        _load_fitting(model, source.model.state_dict(), c.init, source.config.degradation_types)
         return model
 
     def _restore(self, state: dict[str, Any]) -> None:
@@ -360,15 +360,34 @@ def _remove_leftovers(out: Path) -> None:
             log.info("%s: removed the leftover of a write cut short by an earlier run", stale)
 
 
-def _load_fitting(model: SesqaModel, source: dict[str, torch.Tensor], path: Path) -> None:
-    """Start from another checkpoint's weights; tensors whose shape differs (another vocabulary) start fresh."""
+def _rows_by_name(source: torch.Tensor, source_types: tuple[str, ...], own: torch.Tensor, types: tuple[str, ...]) -> torch.Tensor:
+    """`own` with each row of a type `source` also holds replaced by that row of `source`."""
+    out = own.clone()
+    where = {name: i for i, name in enumerate(source_types)}
+    for i, name in enumerate(types):
+        if name in where:
+            out[i] = source[where[name]].to(out.dtype)
+    return out
+
+
+def _load_fitting(model: SesqaModel, source: dict[str, torch.Tensor], path: Path, source_types: tuple[str, ...]) -> None:
+    """Start from another checkpoint's weights; tensors whose shape differs start fresh.
+
+    Under another degradation-type vocabulary (`source_types` -> the model's), the rows of the
+    type heads' outputs are carried over by type name, so the types both know keep what they learnt
+    and only the new types' rows start fresh.
+    """
     own = model.state_dict()
     if source.keys() != own.keys() and not set(own) & set(source):
         raise ValueError(f"{path}: its weights do not fit this model (no parameter in common)")
+    types = model.config.degradation_types
     loaded, fresh = {}, []
     for k, v in own.items():
         if k in source and source[k].shape == v.shape:
             loaded[k] = source[k]
+        elif k in source and source[k].shape[1:] == v.shape[1:] and (len(source[k]), len(v)) == (len(source_types), len(types)):
+            loaded[k] = _rows_by_name(source[k], source_types, v, types)
+            log.info("%s: %s carried over for the %d types both vocabularies hold", path, k, len(set(types) & set(source_types)))
         else:
             fresh.append(k)
     model.load_state_dict({**own, **loaded})

@@ -1,4 +1,4 @@
-"""The degradation contract and the registry that holds the paper's 37.
+"""The degradation contract and the registry of every degradation, whatever its pool.
 
 A degradation is a class with
 - a frozen `Params` dataclass: every value needed to replay it (noise seeds included),
@@ -8,7 +8,8 @@ A degradation is a class with
 - `apply(x, sr, params)`: a pure function of the signal and the parameters, returning float32
   of the same length.
 
-Classes register themselves with `@register`; `REGISTRY` is the single list of the 37.
+Classes register themselves with `@register`; `REGISTRY` is the single list of degradations, each
+in one pool (`pools.py`): the paper's 37 and the telephony pool.
 """
 
 from __future__ import annotations
@@ -73,7 +74,11 @@ class Degradation(ABC):
     name: ClassVar[str]
     """Registry key, snake_case, named for the effect (e.g. ``"low_pass"``)."""
     weight: ClassVar[float]
-    """Sampling weight in the pool (paper appendix C; they sum to 0.972)."""
+    """Sampling weight within its pool (the paper's appendix C for its 37; they sum to 0.972)."""
+    pool: ClassVar[str] = "paper"
+    """The pool it belongs to (`pools.py`): "paper" for the 37 of appendix C, "telephony" beyond them."""
+    encoders: ClassVar[tuple[str, ...]] = ()
+    """FFmpeg encoders it needs; `pools.missing_encoders` checks them before a run starts."""
     strength_param: ClassVar[str]
     """Name of the main parameter that strength controls, with its unit (e.g. ``"snr_db"``)."""
     strength_range: ClassVar[tuple[float, float]]

@@ -25,6 +25,7 @@ class Opus(Degradation):
     weight = 0.046
     strength_param = "bitrate_kbps"
     strength_range = (64.0, 2.0)
+    encoders = (OPUS.encoder,)
 
     @dataclass(frozen=True)
     class Params:
