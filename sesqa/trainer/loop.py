@@ -381,15 +381,20 @@ def _load_fitting(model: SesqaModel, source: dict[str, torch.Tensor], path: Path
     if source.keys() != own.keys() and not set(own) & set(source):
         raise ValueError(f"{path}: its weights do not fit this model (no parameter in common)")
     types = model.config.degradation_types
-    loaded, fresh = {}, []
+    loaded, remapped, fresh = {}, [], []
     for k, v in own.items():
         if k in source and source[k].shape == v.shape:
             loaded[k] = source[k]
         elif k in source and source[k].shape[1:] == v.shape[1:] and (len(source[k]), len(v)) == (len(source_types), len(types)):
             loaded[k] = _rows_by_name(source[k], source_types, v, types)
-            log.info("%s: %s carried over for the %d types both vocabularies hold", path, k, len(set(types) & set(source_types)))
+            remapped.append(k)
         else:
             fresh.append(k)
+    if remapped:
+        log.info(
+            "%s: another degradation vocabulary (%d types, now %d); the rows of the %d both hold carried over in %s",
+            path, len(source_types), len(types), len(set(types) & set(source_types)), ", ".join(remapped),
+        )
     model.load_state_dict({**own, **loaded})
     if fresh:
         log.warning("%s: %d tensors did not fit and start fresh: %s", path, len(fresh), ", ".join(fresh[:6]))
