@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.signal import correlate
 
-from sesqa.generator.degradations import REGISTRY, AppliedDegradation
-from sesqa.generator.degradations import pools
+from sesqa.generator.degradations import REGISTRY, AppliedDegradation, pools
 from sesqa.generator.degradations.pools import ALL_SHARES, pool_members, pool_weights
 from sesqa.generator.degradations.telephony.call_chain import CODECS, STAGES, TRANSPORT, CallChain, codec_band
 from sesqa.generator.degradations.telephony.telephone_channel import TelephoneChannel
@@ -85,7 +85,7 @@ def test_a_telephony_run_records_its_pool_and_vocabulary_and_refuses_another_poo
     types = {s.type for r in records for s in r.chain_i + r.chain_j}
     assert types and types <= set(pool_members("telephony"))
     with pytest.raises(ValueError, match="other settings"):
-        generate(GenerateConfig(**{**config.__dict__, "pool": "all"}), progress=False)
+        generate(replace(config, pool="all"), progress=False)
 
 
 def test_degradations_lists_a_pool_and_says_which_encoder_is_missing(monkeypatch, tmp_path):
