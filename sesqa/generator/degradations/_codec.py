@@ -28,6 +28,7 @@ import io
 import logging
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar, Literal
@@ -127,22 +128,33 @@ def round_trip(
     `options` and `decoder_options` are the encoder's and the decoder's private options
     (name, value), e.g. (("application", "voip"),) and (("bits_per_codeword", "7"),).
     """
+    if codec_sr not in spec.rates:
+        raise ValueError(f"codec_sr_hz must be one of {spec.rates} for {spec.encoder}, got {codec_sr!r}")
+    bit_rate = int(round(bitrate_kbps * 1000))
+    run = _pyav_round_trip if (backend or backend_for(spec)) == "pyav" else _ffmpeg_round_trip
+
+    def code(xc: np.ndarray) -> np.ndarray:
+        return _shift(run(xc, codec_sr, spec, bit_rate, options, decoder_options), -spec.lead_samples, len(xc))
+
+    return at_codec_rate(x, sr, codec_sr, code)
+
+
+def at_codec_rate(x: np.ndarray, sr: int, codec_sr: int, code: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """`code` run on `x` resampled to `codec_sr`, resampled back: float32 of x's length.
+
+    Earlier steps (EQ boosts, echo) can push peaks far above 1, which some encoders clip (mp2,
+    libgsm) or limit (mp3, opus); this codes x / peak and restores the level. `code` gets a
+    signal of at least one sample and returns one of the same length.
+    """
     x = np.asarray(x, dtype=np.float32).reshape(-1)
     n = len(x)
     if n == 0:
         return x.copy()
-    if codec_sr not in spec.rates:
-        raise ValueError(f"codec_sr_hz must be one of {spec.rates} for {spec.encoder}, got {codec_sr!r}")
-    bit_rate = int(round(bitrate_kbps * 1000))
-    # Earlier steps (EQ boosts, echo) can push peaks far above 1, which some encoders clip
-    # (mp2) or limit (mp3, opus); a level-agnostic round trip codes x / peak and restores it.
     scale = max(1.0, float(np.max(np.abs(x))))
     xc = resample(x / np.float32(scale), sr, codec_sr)
     if len(xc) == 0:  # a few input samples can resample to none; the codec still needs one
         xc = np.zeros(1, dtype=np.float32)
-    run = _pyav_round_trip if (backend or backend_for(spec)) == "pyav" else _ffmpeg_round_trip
-    yc = _shift(run(xc, codec_sr, spec, bit_rate, options, decoder_options), -spec.lead_samples, len(xc))
-    y = resample(yc, codec_sr, sr)
+    y = resample(code(xc), codec_sr, sr)
     return fit_length(y, n) * np.float32(scale)
 
 

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from pedalboard import GSMFullRateCompressor
 
-from sesqa.audio import resample
-
+from .._codec import at_codec_rate
 from .._int_checks import check_int
 from .._pedalboard import process_mono
-from ..base import Degradation, SamplingContext, fit_length, lerp, register
+from ..base import Degradation, SamplingContext, lerp, register
 
 CODEC_SR_HZ = 8000
 MAX_TANDEMS = 4
@@ -49,14 +48,9 @@ class GsmFullRate(Degradation):
 
     @staticmethod
     def apply(x: np.ndarray, sr: int, params: Params) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32).reshape(-1)
-        if len(x) == 0:
-            return x.copy()
-        # As in _codec.round_trip: code x / peak when the peak exceeds 1, which libgsm's PCM would clip.
-        scale = max(1.0, float(np.max(np.abs(x))))
-        y = resample(x / np.float32(scale), sr, CODEC_SR_HZ)
-        if len(y) == 0:  # a few input samples can resample to none
-            y = np.zeros(1, dtype=np.float32)
-        for _ in range(params.tandem_count):  # separate runs: each leg decodes to PCM before the next codes it
-            y = process_mono(y, CODEC_SR_HZ, [GSMFullRateCompressor()])
-        return fit_length(resample(y, CODEC_SR_HZ, sr), len(x)) * np.float32(scale)
+        def tandem(y: np.ndarray) -> np.ndarray:
+            for _ in range(params.tandem_count):  # separate runs: each leg decodes to PCM before the next codes it
+                y = process_mono(y, CODEC_SR_HZ, [GSMFullRateCompressor()])
+            return y
+
+        return at_codec_rate(x, sr, CODEC_SR_HZ, tandem)
