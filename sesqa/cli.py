@@ -9,15 +9,43 @@ from typing import Annotated, Optional
 
 import typer
 
-POOL_HELP = "Degradation pool: paper (the paper's 37), telephony (codecs, packet loss, channels; docs/codecs.md) or all (both; weights in docs/generate.md)."
+from . import version
+from .cli_help import PlainHelpGroup
 
-app = typer.Typer(help="sesqa: reference-free speech quality assessment (SESQA).", no_args_is_help=True, add_completion=False)
-shards_app = typer.Typer(help="Inspect and verify quadruple shards.", no_args_is_help=True)
+POOL_HELP = "Degradation pool: paper (the paper's 37), telephony (codecs, packet loss, channels; docs/codecs.md) or all (both; weights in docs/generate.md)."
+VERBOSE_HELP = "Log progress details (INFO) to stderr."
+
+# Plain help (rich_markup_mode=None): Rich markup would eat "[plots]"; PlainHelpGroup names the values.
+app = typer.Typer(help="sesqa: reference-free speech quality assessment (SESQA).", no_args_is_help=True, add_completion=False, rich_markup_mode=None, cls=PlainHelpGroup)
+shards_app = typer.Typer(help="Inspect and verify quadruple shards.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(shards_app, name="shards")
 
 
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+def _print_version(value: bool) -> None:
+    """--version: print `sesqa X.Y.Z` and exit 0, before any command runs (an eager option)."""
+    if value:
+        typer.echo(f"sesqa {version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(show_version: Annotated[bool, typer.Option("--version", "-V", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
+    """sesqa: reference-free speech quality assessment (SESQA)."""
+
+
+def _setup_logging(verbose: bool, level: int = logging.WARNING) -> None:
+    """Log `level` and up to stderr, one level more (INFO, DEBUG) with --verbose, never glued to a progress bar."""
+    from .progress import setup_logging
+
+    setup_logging(level - 10 if verbose else level)
+
+
+def _model_line(model: Optional[str]) -> str:
+    """'model: PATH' above a table: stdout sent to a file still says which model made it."""
+    from .scoring.default import resolve_model
+
+    packaged = f" (packaged default model, sesqa {version()})" if model in (None, "default") else ""
+    return f"model: {resolve_model(model)}{packaged}"
 
 
 def _parse_range(text: Optional[str]) -> Optional[tuple[int, int]]:
@@ -70,7 +98,7 @@ def generate(
     speaker_pattern: Annotated[Optional[str], typer.Option(help="Regex on the file path whose first group names the speaker; splits are then disjoint by speaker.")] = None,
     metrics: Annotated[str, typer.Option(help="Reference-based targets on each (x_i, x_j): all, none, or a comma list (see `sesqa metrics`).")] = "all",
     pool: Annotated[str, typer.Option(help=POOL_HELP)] = "paper",
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details (INFO) to stderr and list every skipped input in the summary, not the first 20.")] = False,
 ) -> None:
     """Generate degraded quadruples from clean speech and noise into WebDataset shards."""
     from .generator.degradations.pools import MissingEncoderError
@@ -138,15 +166,16 @@ def train(
     log_every: Annotated[int, typer.Option(help="Average and log the losses every N steps.")] = 10,
     workers: Annotated[int, typer.Option(help="Processes decoding shards (0: none).")] = 1,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
-    precision: Annotated[str, typer.Option(help="auto (bf16 on GPUs that support it), fp32 or bf16.")] = "auto",
+    precision: Annotated[str, typer.Option(help="auto (bf16 where the hardware computes it natively: GPUs that support it, CPUs with AVX512-BF16 or AMX; else fp32), fp32, or bf16 (autocast on any device, CPUs without native bf16 included). Validation always scores in fp32.", metavar="auto|fp32|bf16")] = "auto",
     swa: Annotated[bool, typer.Option(help="Stochastic weight averaging over the last epoch.")] = True,
     front_end: Annotated[bool, typer.Option(help="The model's input front-end: DC and sub-audio removed, level and polarity fixed per frame, so gain, polarity and DC cannot move the score (also switched on for a model --init'ed from an older checkpoint).")] = True,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debugging details (DEBUG) to stderr; progress (INFO) is logged without it.")] = False,
 ) -> None:
     """Train the SESQA model on generated shards plus optional MOS and JND data."""
     from .trainer import TrainConfig, train as run_train
+    from .trainer.validate import format_figures
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _setup_logging(verbose, logging.INFO)
     try:
         config = TrainConfig(
             out=out, shards=shards, steps=steps, epochs=epochs, batch_size=batch_size,
@@ -159,7 +188,7 @@ def train(
     except (ValueError, FileNotFoundError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
-    figures = ", ".join(f"{k} {v:.4f}" for k, v in summary.last_valid.items()) or "no validation data"
+    figures = format_figures(summary.last_valid) or "no validation data"
     typer.echo(f"{summary.steps} steps; validation: {figures}; checkpoints in {summary.out}")
 
 
@@ -194,11 +223,9 @@ def degradations(
 @app.command("metrics")
 def list_metrics() -> None:
     """List the 11 reference-based measures stored as targets, with unit and direction."""
-    from .generator.metrics import METRICS
+    from .generator.report import metric_table
 
-    typer.echo(f"{'name':<20} {'unit':<8} {'better':<7} reference")
-    for spec in METRICS.values():
-        typer.echo(f"{spec.name:<20} {spec.unit:<8} {'higher' if spec.higher_is_better else 'lower':<7} {spec.reference}")
+    typer.echo(metric_table())
 
 
 @shards_app.command("check")
@@ -230,6 +257,7 @@ def score(
     csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write a row per file: path, score, duration_s, clean_probability, top_degradation, top_probability, error, warnings.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write per-file results with frame scores and degradation guesses.")] = None,
     embeddings: Annotated[Optional[Path], typer.Option(help="Folder for one <stem>.npy of latents (frames x latent_dim) per file.")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="Folder for one <stem>.png per scored file: spectrogram, score over time, degradation types (docs/score.md).")] = None,
     precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, table or summary; errors still go to stderr.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
@@ -243,7 +271,10 @@ def score(
     _setup_logging(verbose)
     scorer = _scorer_or_exit(model, device=device, batch_size=batch_size, hop_s=hop, precision=precision)
     try:
-        report = score_paths(scorer, paths, channel=channel, csv_path=csv_out, json_path=json_out, embeddings_dir=embeddings, progress=not quiet)
+        from .view.figure import FigureWriter  # matplotlib loads only when a figure is drawn
+
+        figures = FigureWriter(plot, frame_s=scorer.frame_s, channel=channel) if plot is not None else None
+        report = score_paths(scorer, paths, channel=channel, csv_path=csv_out, json_path=json_out, embeddings_dir=embeddings, progress=not quiet, on_item=figures)
     except OSError as e:  # an output that cannot be written; audio errors are per file
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
@@ -252,6 +283,7 @@ def score(
             if is_error(item):
                 typer.echo(f"error: {item.error}", err=True)
     else:
+        typer.echo(_model_line(model))
         typer.echo(format_table(report.items))
         typer.echo(report.summary(), err=True)
     raise typer.Exit(report.exit_code)
@@ -268,7 +300,7 @@ def compare(
     channel: Annotated[Optional[int], typer.Option(help="Compare this channel (0-based) of both files instead of their mix-downs.", min=0)] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the comparison, with per-frame figures, as JSON.")] = None,
     precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """Reference-based mode: DEG against REF (scores, their difference, JND probability, estimated PESQ/STOI/...).
 
@@ -342,9 +374,9 @@ def sweep(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
-    """Score clean clips degraded by each degradation at growing strength (paper Fig. 4).
+    """Score clean clips degraded by each degradation at growing strength (the paper's figure 4).
 
     Exit status: 0 when at least one clip was scored, 1 when none could be, 2 for bad options.
     """
@@ -374,6 +406,7 @@ def sweep(
     scorer = _scorer_or_exit(model, device=device, precision=precision)
     with sweep_progress(config, enabled=not quiet) as tick:
         result = run_sweep(scorer, config, progress=tick)
+    typer.echo(_model_line(model))
     typer.echo(result.table())
     try:
         if csv_out is not None:
@@ -397,7 +430,7 @@ def evaluate(
     shards: Annotated[Optional[Path], typer.Option(help="Generated shards directory: R_RANK and L_CONS on its quadruples (needs a model). With --kfold: generated training data.")] = None,
     split: Annotated[str, typer.Option(help="Shard split to evaluate: test, valid or train.")] = "test",
     max_quadruples: Annotated[Optional[int], typer.Option(help="Evaluate at most this many quadruples (default: all).", min=1)] = None,
-    strengths: Annotated[Optional[Path], typer.Option(help="CSV path,type,strength of degraded files for the score-vs-strength figure (type 'clean' for references).")] = None,
+    strengths: Annotated[Optional[Path], typer.Option(metavar="CSV", help="CSV path,type,strength of degraded files for the score-vs-strength figure (type 'clean' for references).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Write the report as JSON (and per-file scores beside it, <stem>.<predictor>.csv).")] = None,
     boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % intervals (0: none).", min=0)] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap (and of the k-fold split and training).")] = 0,
@@ -412,7 +445,7 @@ def evaluate(
     steps: Annotated[Optional[int], typer.Option(help="--kfold: training steps per fold (default: 5 epochs).", min=1)] = None,
     model_size: Annotated[str, typer.Option(help="--kfold: encoder size without --init: paper, small, tiny.")] = "paper",
     train_batch_size: Annotated[int, typer.Option(help="--kfold: training batch size.", min=1)] = 16,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """Evaluate predictions (or a model) against MOS labels, ordered pairs and/or generated quadruples.
 
@@ -438,6 +471,37 @@ def evaluate(
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     typer.echo(format_run(run))
+
+
+@app.command()
+def report(
+    paths: Annotated[list[Path], typer.Argument(help="Audio files, directories or list files, as `score` takes them.", show_default=False)],
+    out: Annotated[Path, typer.Option(help="The HTML page to write; audio is linked by paths relative to its folder.")] = Path("report.html"),
+    model: Annotated[Optional[str], typer.Option(help=_MODEL_HELP)] = None,
+    embed_audio: Annotated[bool, typer.Option("--embed-audio", help="Put each file's audio inside the page (base64) instead of linking it.")] = False,
+    hop: Annotated[float, typer.Option(help="Seconds between the starts of consecutive 1 s frames.")] = 1.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary; errors still go to stderr.")] = False,
+) -> None:
+    """Write one HTML page: a sortable table of the files' scores, then per file its figure, audio player and frame scores.
+
+    Exit status: 0 when at least one file was scored, 1 when every file failed, 2 for bad options.
+    """
+    from .scoring.output import is_error
+    from .view.report import write_report
+
+    _setup_logging(False)
+    scorer = _scorer_or_exit(model, device="auto", hop_s=hop)
+    try:
+        batch = write_report(scorer, paths, out, model=model, embed_audio=embed_audio, progress=not quiet)
+    except OSError as e:  # the page cannot be written there
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    for item in batch.items:
+        if is_error(item):
+            typer.echo(f"error: {item.error}", err=True)
+    if not quiet:
+        typer.echo(f"{batch.summary()}; report: {out}", err=True)
+    raise typer.Exit(batch.exit_code)
 
 
 if __name__ == "__main__":

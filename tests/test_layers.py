@@ -23,9 +23,10 @@ ALLOWED: dict[str, set[str]] = {
     "scoring": {"shards", "model"},
     "trainer": {"shards", "model", "scoring"},
     "evaluation": {"shards", "model", "scoring", "generator", "trainer"},
+    "view": {"scoring"},
 }
-TOP = {"cli", "__main__"}
-"""Top-level modules above every package: the CLI; the package's own `__init__` (the lazy
+TOP = {"cli", "cli_help", "__main__"}
+"""Top-level modules above every package: the CLI (and its help format); the package's own `__init__` (the lazy
 `from sesqa import Scorer` facade) is above them all too."""
 
 

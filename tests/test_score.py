@@ -127,6 +127,33 @@ def test_frame_starts_include_the_tail(tmp_path: Path, scorer: Scorer) -> None:
     assert r.to_json()["frames"][-1]["start_s"] == 1.6
 
 
+def test_json_frames_carry_each_frames_top_three_degradations(tmp_path: Path) -> None:
+    # five types besides "clean", so the top 3 is a real cut and "clean" must be left out
+    types = ("clean", "additive_noise", "mp3", "hum", "low_pass", "reverb")
+    model_path = tmp_path / "five.ckpt"
+    save_checkpoint(model_path, warmed_up(tiny_config(degradation_types=types)), metric_stats=STATS)
+    path = _wav(tmp_path / "x.wav", 0.5 * speech_like(3.4, seed=7))
+    res = run_cli("score", path, "--model", model_path, "--json", tmp_path / "s.json", "--quiet")
+    assert res.exit_code == 0, res.output
+    item = json.loads((tmp_path / "s.json").read_text())[0]
+    api = Scorer.from_checkpoint(model_path).score(path)
+    assert api.frame_degradations is not None and api.frame_degradations.shape == (api.frame_scores.size, len(types))
+    assert api.degradation_types == types
+    assert len(item["frames"]) == api.frame_scores.size == 4
+    for frame, probs in zip(item["frames"], api.frame_degradations, strict=True):
+        assert set(frame) == {"start_s", "score", "speech", "degradations"}  # the old fields are all still there
+        expected = sorted(((p, n) for n, p in zip(types, probs, strict=True) if n != "clean"), reverse=True)[:3]
+        assert [d["type"] for d in frame["degradations"]] == [n for _, n in expected]
+        assert [d["probability"] for d in frame["degradations"]] == pytest.approx([p for p, _ in expected], abs=1e-4)
+    # the file's guesses are the speech-frame means, unchanged by the per-frame ones
+    means = api.frame_degradations[api.speech_frames].mean(axis=0)
+    assert item["degradations"][0]["probability"] == pytest.approx(max(m for n, m in zip(types, means, strict=True) if n != "clean"), abs=1e-4)
+    # an untrained type head gives no per-frame guesses either
+    withheld = Scorer(warmed_up(tiny_config(degradation_types=types)), untrained_heads={"dt": "its loss was off"}).score(path)
+    assert withheld.frame_degradations is None and withheld.degradations == ()
+    assert all(f["degradations"] == [] for f in withheld.to_json()["frames"])
+
+
 def test_embedding_names_are_collision_safe(tmp_path: Path) -> None:
     w = EmbeddingWriter(tmp_path / "e")
     names = [w.name_for(p).name for p in ("x/a.wav", "y/a.flac", "z/A.wav", "b c.wav", "a-1.wav")]

@@ -8,9 +8,8 @@
   type (the paper's Fig. 4), strengths cut into 5 equal bins, with the mean score of clean
   signals as the reference line.
 
-matplotlib is an optional extra (`pip install 'sesqa[plots]'`); it is imported on first use with
-the non-interactive Agg backend, so plotting works on machines without a display. Every function
-writes one PNG and returns its path.
+matplotlib is imported on first use with the non-interactive Agg backend (`sesqa.plotting`), so
+plotting works on machines without a display. Every function writes one PNG and returns its path.
 """
 
 from __future__ import annotations
@@ -19,10 +18,11 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from ..plotting import PlotsUnavailable, pyplot
 
 if TYPE_CHECKING:
     from ..scoring.scorer import ScoreResult
@@ -32,21 +32,7 @@ STRENGTH_BINS = 5
 _PANEL_COLUMNS = 6
 _DPI = 100
 
-
-class PlotsUnavailable(ImportError):
-    """matplotlib is not installed; the message says how to install it."""
-
-
-def pyplot() -> ModuleType:
-    """matplotlib.pyplot on the Agg backend, or PlotsUnavailable saying what to install."""
-    try:
-        import matplotlib
-    except ImportError as e:
-        raise PlotsUnavailable(f"--plot needs matplotlib ({e}); install it with: pip install 'sesqa[plots]'") from e
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+__all__ = ["PlotsUnavailable", "plot_scatter", "plot_strength", "plot_time", "pyplot", "safe_name", "strength_bins"]
 
 
 def safe_name(text: str) -> str:

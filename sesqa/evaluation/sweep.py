@@ -18,7 +18,6 @@ import csv
 import json
 import logging
 import math
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from ..generator.degradations.base import REGISTRY, AppliedDegradation, Degradat
 from ..generator.degradations.pools import DEFAULT_POOL, check_pool, pool_members
 from ..generator.run import MIN_NOISE_S
 from ..generator.sources import NoiseBank, build_corpus, peak_normalise
+from ..progress import progress_bar
 from ..scoring.scorer import Scorer
 from ..seeds import check_seed
 from .plots import safe_name
@@ -163,10 +163,7 @@ def sweep_progress(config: SweepConfig, enabled: bool = True) -> Iterator[Callab
     if not enabled:
         yield lambda n: None
         return
-    from tqdm import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
-    with logging_redirect_tqdm(), tqdm(total=total, unit="signal", file=sys.stderr, dynamic_ncols=True) as bar:
+    with progress_bar(total, unit="signal") as bar:
         yield bar.update
 
 

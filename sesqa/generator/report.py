@@ -6,6 +6,7 @@ import sys
 
 from .degradations import REGISTRY
 from .degradations.pools import DEFAULT_POOL, missing_encoders, pool_members, pool_weights
+from .metrics import METRICS
 from .run import GenerateSummary
 
 # The paper's order (appendix C), so `sesqa degradations` reads like the table in SPEC section 4.
@@ -47,6 +48,19 @@ def degradation_table(pool: str = DEFAULT_POOL) -> list[dict[str, object]]:
         }
         for n in names
     ]
+
+
+def metric_table() -> str:
+    """`sesqa metrics`: each measure's name, unit, better direction and reference, one per line."""
+    rows = [("name", "unit", "better", "reference")]
+    rows += [(m.name, m.unit, "higher" if m.higher_is_better else "lower", m.reference) for m in METRICS.values()]
+    return format_columns(rows)
+
+
+def format_columns(rows: list[tuple[str, ...]]) -> str:
+    """Rows as left-aligned columns two spaces apart, each as wide as its widest cell (the last unpadded)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]) for r in rows)
 
 
 def format_summary(s: GenerateSummary, verbose: bool = False) -> str:

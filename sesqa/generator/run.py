@@ -23,13 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
-
 from .. import __version__
 from ..audio import SAMPLE_RATE
 from ..bundled import BUNDLED_NOISE_DIR, default_clean_roots, portable_path
 from ..distributed_env import task_slot
 from ..files import PARTIAL_MARK, atomic_write_text
+from ..progress import forward_records, progress_bar, queue_logging
 from ..seeds import check_seed
 from ..shards.schema import SCHEMA, SPLITS, QuadrupleRecord, SourceRef
 from ..shards.writer import ShardWriter, gain_for
@@ -248,9 +247,9 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def _init_worker(config: GenerateConfig, clean: Corpus, noise: Corpus) -> None:
+def _init_worker(config: GenerateConfig, clean: Corpus, noise: Corpus, records: "queue.Queue[logging.LogRecord]") -> None:
     global _worker
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    queue_logging(records, logging.WARNING)  # written by the parent, above its progress bar
     _worker = _Worker(config, clean, noise)
 
 
@@ -381,10 +380,9 @@ def _ratio_dict(config: GenerateConfig) -> dict[str, float]:
 
 def _execute(config: GenerateConfig, clean: Corpus, noise: Corpus, todo: Sequence[ShardTask], progress: bool) -> list[ShardResult]:
     total = sum(t.size for t in todo)
-    bar = tqdm(total=total, desc="generate", unit="quad", disable=not progress or total == 0, smoothing=0.05)
     results: list[ShardResult] = []
     workers = min(config.workers, len(todo)) or 1
-    try:
+    with progress_bar(total, enabled=progress and total > 0, desc="generate", unit="quad", smoothing=0.05) as bar:
         if workers == 1:
             worker = _Worker(config, clean, noise)
             for task in todo:
@@ -392,18 +390,18 @@ def _execute(config: GenerateConfig, clean: Corpus, noise: Corpus, todo: Sequenc
             return results
         ctx = mp.get_context("spawn")
         with _single_threaded_children(), ctx.Manager() as manager:
-            updates = manager.Queue()
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config, clean, noise)) as pool:
+            updates, records = manager.Queue(), manager.Queue()
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config, clean, noise, records)) as pool:
                 pending: set[Future[ShardResult]] = {pool.submit(_run_task, t, updates) for t in todo}
                 while pending:
                     done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                     bar.update(_drain(updates))
+                    forward_records(records)
                     for f in done:
                         results.append(f.result())
                 bar.update(_drain(updates))
+            forward_records(records)
         return results
-    finally:
-        bar.close()
 
 
 @contextlib.contextmanager

@@ -14,8 +14,7 @@ import io
 import json
 import logging
 import re
-import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,6 +86,25 @@ def json_item(item: Item, embeddings: Path | None = None) -> dict[str, Any]:
     return out
 
 
+class UniqueStems:
+    """File names from the sources' stems, unique within a run (case-insensitively, for case-blind
+    file systems): a stem seen before gets `-1`, `-2`, ... appended (`a/take.wav`, `b/take.wav`
+    -> `take`, `take-1`). Used for embeddings and figures alike."""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+
+    def take(self, source: str) -> str:
+        """A stem for `source` that no earlier source of this run got; characters unsafe in names become `_`."""
+        stem = re.sub(r"[^\w.+-]", "_", Path(source).stem) or "audio"
+        name, k = stem, 0
+        while name.lower() in self._taken:
+            k += 1
+            name = f"{stem}-{k}"
+        self._taken.add(name.lower())
+        return name
+
+
 class EmbeddingWriter:
     """One `<stem>.npy` per file in a folder; a stem seen before in this run gets `-1`, `-2`, ... appended."""
 
@@ -96,17 +114,11 @@ class EmbeddingWriter:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise OSError(f"{self.directory}: cannot create the embeddings folder ({e.strerror or e})") from e
-        self._taken: set[str] = set()
+        self._stems = UniqueStems()
 
     def name_for(self, source: str) -> Path:
         """A file name for `source`'s embeddings that no other file of this run has (case-insensitively)."""
-        stem = re.sub(r"[^\w.+-]", "_", Path(source).stem) or "audio"
-        name, k = stem, 0
-        while name.lower() in self._taken:
-            k += 1
-            name = f"{stem}-{k}"
-        self._taken.add(name.lower())
-        return self.directory / f"{name}.npy"
+        return self.directory / f"{self._stems.take(source)}.npy"
 
     def write(self, source: str, z: np.ndarray) -> Path:
         """Save (frames, latent_dim) float32 latents atomically; returns the path written."""
@@ -154,12 +166,15 @@ def score_paths(
     json_path: str | Path | None = None,
     embeddings_dir: str | Path | None = None,
     progress: bool = True,
+    on_item: Callable[[Item], None] | None = None,
 ) -> BatchReport:
     """Expand `paths` (find_audio), score every file, write the outputs asked for; errors stay per file.
 
     Paths that do not exist (or directories without audio) become errors like unreadable files.
     Output locations are checked before scoring starts: OSError naming the output if one cannot
-    be written. `progress` shows a bar on stderr when there is more than one file.
+    be written. `progress` shows a bar on stderr when there is more than one file. `on_item` is
+    called with each item (result or error, in output order) as soon as it is done, so per-file
+    work (figures, report sections) streams with the batch instead of waiting for its end.
     """
     from .scorer import FileError
 
@@ -189,6 +204,8 @@ def score_paths(
             if json_w:
                 json_w.file.write(("[\n" if first else ",\n") + json.dumps(json_item(item, emb_path), allow_nan=False))
             first = False
+            if on_item is not None:
+                on_item(item)
 
         for item in items:
             emit(item, None)
@@ -218,10 +235,9 @@ def _iterate(scorer: Scorer, files: Sequence[Path], channel: int | None, embeddi
     if not progress or len(files) <= 1:
         yield from results
         return
-    from tqdm import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
+    from ..progress import progress_bar
 
-    with logging_redirect_tqdm(), tqdm(total=len(files), unit="file", file=sys.stderr, dynamic_ncols=True) as bar:
+    with progress_bar(len(files), unit="file") as bar:
         for item in results:
             bar.update(1)
             yield item

@@ -14,7 +14,8 @@ file failing half-way gives no partial result.
 
 Besides the score, each frame gets the degradation-type probabilities (sigmoid of the "dt" head,
 per-type as trained) and strengths (sigmoid of "ds"); the file's are the means over its speech
-frames, strengths weighted by the type's probability. `precision="bf16"` runs the model under
+frames, strengths weighted by the type's probability; the per-frame probabilities stay in the
+result (`frame_degradations`; JSON frames carry each frame's top 3). `precision="bf16"` runs the model under
 autocast (faster on recent GPUs and on CPUs with bf16 support; frame scores then move by up to ~1e-2).
 The reference-based mode (paper appendix A) is `sesqa.scoring.compare.compare(scorer, ref, deg)`.
 """
@@ -77,6 +78,11 @@ class ScoreResult:
     """(frames, latent_dim) latents, when asked for."""
     level: Level | None = None
     """Loudness, peak, DC offset and clipping of the input as given (before resampling)."""
+    frame_degradations: np.ndarray | None = None
+    """(frames, types) probability of each degradation type in each frame ("clean" among them);
+    None when the model's type head was not trained."""
+    degradation_types: tuple[str, ...] = ()
+    """The model's degradation vocabulary: the names of `frame_degradations`' columns."""
 
     @property
     def scored(self) -> bool:
@@ -87,6 +93,15 @@ class ScoreResult:
     def top_degradation(self) -> DegradationGuess | None:
         """The most probable degradation type (never "clean"), if the model knows any."""
         return self.degradations[0] if self.degradations else None
+
+    def frame_guesses(self, k: int = TOP_DEGRADATIONS) -> list[list[tuple[str, float]]]:
+        """Per frame, the `k` most probable degradation types (never "clean"), most probable first."""
+        if self.frame_degradations is None:
+            return [[] for _ in range(self.frame_scores.size)]
+        keep = [i for i, name in enumerate(self.degradation_types) if name != "clean"]
+        probs = self.frame_degradations[:, keep]
+        order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+        return [[(self.degradation_types[keep[j]], float(probs[f, j])) for j in row] for f, row in enumerate(order)]
 
     def to_json(self, frames: bool = True) -> dict:
         """A JSON-ready dict: overall figures, top degradations, warnings and (optionally) frames."""
@@ -107,8 +122,13 @@ class ScoreResult:
             out["level"] = self.level.to_json()
         if frames:
             out["frames"] = [
-                {"start_s": round(float(t), 3), "score": finite_or_none(float(s), SCORE_DECIMALS), "speech": bool(v)}
-                for t, s, v in zip(self.frame_starts_s, self.frame_scores, self.speech_frames, strict=True)
+                {
+                    "start_s": round(float(t), 3), "score": finite_or_none(float(s), SCORE_DECIMALS), "speech": bool(v),
+                    "degradations": [{"type": n, "probability": finite_or_none(p, 4)} for n, p in guesses],
+                }  # fmt: skip
+                for t, s, v, guesses in zip(
+                    self.frame_starts_s, self.frame_scores, self.speech_frames, self.frame_guesses(), strict=True
+                )
             ]
         return out
 
@@ -296,6 +316,8 @@ class Scorer:
             warnings=tuple(warnings),
             embeddings=np.concatenate(acc.z) if embeddings else None,
             level=level,
+            frame_degradations=None if "dt" in self.untrained_heads else dt,
+            degradation_types=tuple(types),
         )
 
     def score_files(self, paths: Iterable[str | Path], channel: int | None = None, embeddings: bool = False) -> Iterator[ScoreResult | FileError]:

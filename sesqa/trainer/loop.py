@@ -14,13 +14,13 @@ from typing import Any
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
-from tqdm import tqdm
 
 from ..device import autocast, resolve_precision
 from ..files import PARTIAL_MARK, atomic_write_text
 from ..labels import read_jnd, read_mos
 from ..model import SesqaModel, load_checkpoint, save_checkpoint
 from ..model.checkpoint import UNTRAINED_HEADS
+from ..progress import progress_bar
 from ..scoring.default import resolve_model
 from ..shards.manifest import FORMAT_1_DEGRADATION_TYPES, read_vocabulary
 from ..shards.moments import RunningStats
@@ -37,7 +37,7 @@ from .quad_labels import vocabulary
 from .quadruples import QuadrupleStream, holds_a_readable_sample
 from .shard_plan import count_samples
 from .runlog import RunLog
-from .validate import validate
+from .validate import current_keys, format_figures, validate
 
 log = logging.getLogger(__name__)
 
@@ -209,8 +209,8 @@ class _Run:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.step = int(state["step"])
-        self.best = dict(state.get("best", {}))
-        self.last_valid = dict(state.get("last_valid", {}))
+        self.best = current_keys(state.get("best", {}))  # "e_gen" in runs from before E_TOTAL was its name
+        self.last_valid = current_keys(state.get("last_valid", {}))
         mine = state["ranks"][self.placement.rank] if len(state["ranks"]) == self.placement.world_size else None
         if mine is None:
             raise ValueError(f"{self.out / LAST}: saved by {len(state['ranks'])} processes, resumed with {self.placement.world_size}")
@@ -234,30 +234,29 @@ class _Run:
             _remove_leftovers(self.out)
             atomic_write_text(self.out / CONFIG, json.dumps(c.to_json(), indent=2) + "\n")
         runlog = RunLog(self.out, resume_step=self.step) if self.placement.is_main else None
-        bar = tqdm(total=self.total_steps, initial=self.step, desc="train", unit="step", disable=not self.progress, dynamic_ncols=True)
         sums: dict[str, float] = defaultdict(float)
         count = 0
         try:
-            while self.step < self.total_steps:
-                values = self._train_step()
-                self.step += 1
-                for k, v in values.items():
-                    sums[k] += v
-                count += 1
-                bar.update(1)
-                bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()}, refresh=False)
-                if self.step % c.log_every == 0 or self.step == self.total_steps:
-                    if runlog is not None:
-                        runlog.write("train", self.step, {"epoch": self.step / self.steps_per_epoch, "lr": self.scheduler.get_last_lr()[0], **{k: s / count for k, s in sums.items()}})
-                    sums, count = defaultdict(float), 0
-                if self.step == self.total_steps:
-                    self._finish_swa()
-                if self.step % self.steps_per_epoch == 0 or self.step == self.total_steps:
-                    self._validate(runlog)
-                if self.step % c.checkpoint_every == 0 or self.step == self.total_steps:
-                    self._save(LAST)
+            with progress_bar(self.total_steps, enabled=self.progress, initial=self.step, desc="train", unit="step") as bar:
+                while self.step < self.total_steps:
+                    values = self._train_step()
+                    self.step += 1
+                    for k, v in values.items():
+                        sums[k] += v
+                    count += 1
+                    bar.update(1)
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()}, refresh=False)
+                    if self.step % c.log_every == 0 or self.step == self.total_steps:
+                        if runlog is not None:
+                            runlog.write("train", self.step, {"epoch": self.step / self.steps_per_epoch, "lr": self.scheduler.get_last_lr()[0], **{k: s / count for k, s in sums.items()}})
+                        sums, count = defaultdict(float), 0
+                    if self.step == self.total_steps:
+                        self._finish_swa()
+                    if self.step % self.steps_per_epoch == 0 or self.step == self.total_steps:
+                        self._validate(runlog)
+                    if self.step % c.checkpoint_every == 0 or self.step == self.total_steps:
+                        self._save(LAST)
         finally:
-            bar.close()
             if runlog is not None:
                 runlog.close()
         return TrainSummary(self.out, self.step, self.last_valid, self.best)
@@ -313,10 +312,10 @@ class _Run:
             )
             self.last_valid = values
             if values:
-                log.info("validation at step %d: %s", self.step, ", ".join(f"{k} {v:.4f}" for k, v in values.items()))
+                log.info("validation at step %d: %s", self.step, format_figures(values))
                 if runlog is not None:
                     runlog.write("valid", self.step, values)
-                key = next(k for k in ("e_total", "e_gen", "l_mos", *values) if k in values)
+                key = next(k for k in ("e_total", "l_mos", *values) if k in values)
                 if not self.best or values[key] < self.best.get(key, math.inf):
                     self.best = dict(values)
                     self._save(BEST, main_only=True)

@@ -62,7 +62,7 @@ def validate(
     valid_mos: Sequence[MosItem] | None,
     device: torch.device,
 ) -> dict[str, float]:
-    """The paper's validation figures that this run's data allows; E_TOTAL when all three exist."""
+    """The paper's validation figures that this run's data allows; E_TOTAL (R_RANK + L_CONS without MOS data)."""
     values: dict[str, float] = {}
     valid_dir = config.valid_dir
     shards = sorted(Path(valid_dir).glob("valid-*.tar")) if valid_dir is not None else []
@@ -81,5 +81,24 @@ def validate(
     if {"l_mos", "r_rank", "l_cons"} <= set(values):
         values["e_total"] = e_total(values["l_mos"], values["r_rank"], values["l_cons"])
     elif {"r_rank", "l_cons"} <= set(values):
-        values["e_gen"] = values["r_rank"] + values["l_cons"]
+        values["e_total"] = values["r_rank"] + values["l_cons"]  # no MOS data: the L_MOS term is absent
     return values
+
+
+FIGURE_NAMES = {"r_rank": "R_RANK", "l_cons": "L_CONS", "l_mos": "L_MOS", "e_total": "E_TOTAL"}
+"""The docs' names (docs/evaluate.md) of the validation figures; the keys name valid.csv's columns."""
+
+LEGACY_KEYS = {"e_gen": "e_total"}
+"""Keys of older runs' checkpoints ("best", "last_valid") and valid.csv: R_RANK + L_CONS was "e_gen"."""
+
+
+def current_keys(values: dict[str, float]) -> dict[str, float]:
+    """`values` with the keys of older runs renamed, so a resumed run compares like with like."""
+    return {LEGACY_KEYS.get(k, k): v for k, v in values.items()}
+
+
+def format_figures(values: dict[str, float]) -> str:
+    """'R_RANK 0.0920, L_CONS 0.0410, E_TOTAL 0.1330 (R_RANK + L_CONS: no MOS data)', as the docs name them."""
+    values = current_keys(values)
+    text = ", ".join(f"{FIGURE_NAMES.get(k, k.upper())} {v:.4f}" for k, v in values.items())
+    return text + (" (R_RANK + L_CONS: no MOS data)" if "e_total" in values and "l_mos" not in values else "")
