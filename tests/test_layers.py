@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "evaluation": {"shards", "model", "scoring", "generator", "trainer"},
     "view": {"scoring"},
 }
-TOP = {"cli", "cli_help", "__main__"}
+TOP = {"cli", "__main__"}
 """Top-level modules above every package: the CLI (and its help format); the package's own `__init__` (the lazy
 `from sesqa import Scorer` facade) is above them all too."""
 

@@ -138,7 +138,7 @@ class SweepResult:
         return "\n".join(lines)
 
     def plot(self, path: Path) -> Path:
-        """Score against strength, one panel per type, clean mean dashed (needs sesqa[plots])."""
+        """Score against strength, one panel per type, clean mean dashed."""
         from .plots import plot_strength
 
         rows = self.degraded()

@@ -13,7 +13,8 @@ Three panels over one time axis (seconds):
 3. the probabilities (0-1) of the degradation types most probable over the file (at most 4,
    "clean" aside; means over the speech frames), per frame.
 
-Legends sit in a column to the right of the panels, never over the data. matplotlib is loaded
+Legends sit in a column to the right of the panels, never over the data; the margins are
+fixed, so the panels have the same size in every file's figure. matplotlib is loaded
 on first use (`sesqa.plotting`), so importing this module costs nothing.
 """
 
@@ -103,7 +104,7 @@ def _spectrogram_panel(ax: Any, side: Any, spec: Spectrogram) -> None:
     )  # fmt: skip
     ax.set_ylabel("frequency (kHz)")
     ax.set_title("spectrogram", loc="left", fontsize=9)
-    cax = side.inset_axes((0.0, 0.0, 0.07, 1.0))
+    cax = side.inset_axes((0.0, 0.0, 0.05, 1.0))
     bar = ax.figure.colorbar(image, cax=cax)
     bar.set_label("level (dBFS)", fontsize=8)
     bar.ax.tick_params(labelsize=7)
@@ -153,8 +154,13 @@ def _degradation_panel(ax: Any, side: Any, result: ScoreResult, t: np.ndarray) -
 def draw(result: ScoreResult, spec: Spectrogram, frame_s: float = 1.0) -> Any:
     """The three-panel matplotlib Figure of a scored file; the caller closes it."""
     plt = pyplot()
-    fig = plt.figure(figsize=FIGSIZE, layout="constrained")
-    grid = fig.add_gridspec(3, 2, width_ratios=(1.0, 0.21), height_ratios=(1.1, 1.0, 0.9))
+    fig = plt.figure(figsize=FIGSIZE)
+    # Fixed margins, not a constrained layout: the time axes then have the same width in every
+    # file's figure, whatever the length of its legend's type names, and line up in a report.
+    grid = fig.add_gridspec(
+        3, 2, width_ratios=(1.0, 0.3), height_ratios=(1.1, 1.0, 0.9),
+        left=0.065, right=0.985, bottom=0.07, top=0.87, hspace=0.28, wspace=0.03,
+    )  # fmt: skip
     ax_spec = fig.add_subplot(grid[0, 0])
     ax_score = fig.add_subplot(grid[1, 0], sharex=ax_spec)
     ax_deg = fig.add_subplot(grid[2, 0], sharex=ax_spec)

@@ -1,0 +1,117 @@
+"""Commands that score recordings: score, compare, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import MODEL_HELP, VERBOSE_HELP, app, fail, log_to_stderr, model_line, open_scorer_or_exit
+
+
+@app.command()
+def score(
+    paths: Annotated[list[Path], typer.Argument(help="Audio files (any format soundfile or ffmpeg reads), directories (searched recursively) or list files (.txt/.lst/.list, one path per line).", show_default=False)],
+    model: Annotated[Optional[str], typer.Option(help=MODEL_HELP)] = None,
+    hop: Annotated[float, typer.Option(help="Seconds between the starts of consecutive 1 s frames (0.5: finer time resolution, twice the cost).")] = 1.0,
+    batch_size: Annotated[int, typer.Option(help="Frames per model call.", min=1)] = 32,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    channel: Annotated[Optional[int], typer.Option(help="Score this channel (0-based) instead of the mix-down of all channels.", min=0)] = None,
+    csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write a row per file: path, score, duration_s, clean_probability, top_degradation, top_probability, error, warnings.")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write per-file results with frame scores and degradation guesses.")] = None,
+    embeddings: Annotated[Optional[Path], typer.Option(help="Folder for one <stem>.npy of latents (frames x latent_dim) per file.")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="Folder for one <stem>.png per scored file: spectrogram, score over time, degradation types (docs/score.md).")] = None,
+    precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, table or summary; errors still go to stderr.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
+) -> None:
+    """Score speech quality (1-5) of audio files: mean over the speech frames of 1 s frames.
+
+    Exit status: 0 when at least one file was scored, 1 when every file failed, 2 for bad options.
+    """
+    from ..scoring.output import format_table, is_error, score_paths
+
+    log_to_stderr(verbose)
+    scorer = open_scorer_or_exit(model, device=device, batch_size=batch_size, hop_s=hop, precision=precision)
+    try:
+        from ..view.figure import FigureWriter  # matplotlib loads only when a figure is drawn
+
+        figures = FigureWriter(plot, frame_s=scorer.frame_s, channel=channel) if plot is not None else None
+        report = score_paths(scorer, paths, channel=channel, csv_path=csv_out, json_path=json_out, embeddings_dir=embeddings, progress=not quiet, on_item=figures)
+    except OSError as e:  # an output that cannot be written; audio errors are per file
+        fail(e)
+    if quiet:
+        for item in report.items:
+            if is_error(item):
+                typer.echo(f"error: {item.error}", err=True)
+    else:
+        typer.echo(model_line(model))
+        typer.echo(format_table(report.items))
+        typer.echo(report.summary(), err=True)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def compare(
+    ref: Annotated[Path, typer.Argument(help="The reference (clean) recording.", show_default=False)],
+    deg: Annotated[Path, typer.Argument(help="The degraded recording of the same content, starting at the same time.", show_default=False)],
+    model: Annotated[Optional[str], typer.Option(help=MODEL_HELP)] = None,
+    hop: Annotated[float, typer.Option(help="Seconds between the starts of consecutive 1 s frames (0.5: finer time resolution, twice the cost).")] = 1.0,
+    batch_size: Annotated[int, typer.Option(help="Frame pairs per model call.", min=1)] = 32,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    channel: Annotated[Optional[int], typer.Option(help="Compare this channel (0-based) of both files instead of their mix-downs.", min=0)] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the comparison, with per-frame figures, as JSON.")] = None,
+    precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
+) -> None:
+    """Reference-based mode: DEG against REF (scores, their difference, JND probability, estimated PESQ/STOI/...).
+
+    Exit status: 0 on success, 1 when a file cannot be read, 2 for bad options.
+    """
+    from ..audio import AudioError
+    from ..scoring.compare import compare as run_compare, format_compare
+    from ..scoring.output import write_json
+
+    log_to_stderr(verbose)
+    scorer = open_scorer_or_exit(model, device=device, batch_size=batch_size, hop_s=hop, precision=precision)
+    try:
+        result = run_compare(scorer, ref, deg, channel=channel)
+    except AudioError as e:
+        fail(e, 1)
+    typer.echo(format_compare(result))
+    if json_out is not None:
+        try:
+            write_json(json_out, result.to_json())
+        except OSError as e:
+            fail(e)
+
+
+@app.command()
+def report(
+    paths: Annotated[list[Path], typer.Argument(help="Audio files, directories or list files, as `score` takes them.", show_default=False)],
+    out: Annotated[Path, typer.Option(help="The HTML page to write; audio is linked by paths relative to its folder.")] = Path("report.html"),
+    model: Annotated[Optional[str], typer.Option(help=MODEL_HELP)] = None,
+    embed_audio: Annotated[bool, typer.Option("--embed-audio", help="Put each file's audio inside the page (base64) instead of linking it.")] = False,
+    hop: Annotated[float, typer.Option(help="Seconds between the starts of consecutive 1 s frames.")] = 1.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary; errors still go to stderr.")] = False,
+) -> None:
+    """Write one HTML page: a sortable table of the files' scores, then per file its figure, audio player and frame scores.
+
+    Exit status: 0 when at least one file was scored, 1 when every file failed, 2 for bad options.
+    """
+    from ..scoring.output import is_error
+    from ..view.report import write_report
+
+    log_to_stderr(False)
+    scorer = open_scorer_or_exit(model, device="auto", hop_s=hop)
+    try:
+        batch = write_report(scorer, paths, out, model=model, embed_audio=embed_audio, progress=not quiet)
+    except OSError as e:  # the page cannot be written there
+        fail(e)
+    for item in batch.items:
+        if is_error(item):
+            typer.echo(f"error: {item.error}", err=True)
+    if not quiet:
+        typer.echo(f"{batch.summary()}; report: {out}", err=True)
+    raise typer.Exit(batch.exit_code)

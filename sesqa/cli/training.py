@@ -1,0 +1,84 @@
+"""Commands that make a model: train, export."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import app, fail, log_to_stderr
+
+
+def _parse_without(text: str) -> tuple[str, ...]:
+    return tuple(n.strip().lower().removeprefix("l_") for n in text.split(",") if n.strip())
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option(help="Run folder: checkpoints (last.ckpt, best.ckpt), config.json, CSV and TensorBoard logs.")],
+    shards: Annotated[Optional[Path], typer.Option(help="Generated shards directory (from `sesqa generate`).")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Training steps (default: 5 epochs).")] = None,
+    epochs: Annotated[Optional[float], typer.Option(help="Passes over the generated training data (default 5).")] = None,
+    batch_size: Annotated[int, typer.Option(help="Quadruples per step (4 frames each).")] = 16,
+    mos: Annotated[Optional[list[Path]], typer.Option(help="MOS CSV: path,mos[,system][,dataset], a NISQA corpus CSV or a VoiceMOS list (repeatable).")] = None,
+    valid_mos: Annotated[Optional[list[Path]], typer.Option(help="Held-out MOS CSV for validation (default: 10 % of the --mos items).")] = None,
+    jnd: Annotated[Optional[list[Path]], typer.Option(help="JND pairs: path_a,path_b,label or a PerceptualAudio list (repeatable).")] = None,
+    valid: Annotated[Optional[Path], typer.Option(help="Directory with valid-*.tar (default: the --shards directory).")] = None,
+    without: Annotated[str, typer.Option(help="Losses to switch off, e.g. rank,cons (mos, rank, cons, sd, jnd, dt, ds, mr).")] = "",
+    init: Annotated[Optional[Path], typer.Option(help="Start from this checkpoint's weights (fine-tuning, calibration).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out exactly where its last checkpoint left it.")] = False,
+    model_size: Annotated[str, typer.Option(help="Encoder size: paper (7.2 M parameters), small, tiny.")] = "paper",
+    lr: Annotated[float, typer.Option(help="RangerQH learning rate (x1/5 at 70 % and 90 % of the steps).")] = 1e-3,
+    seed: Annotated[int, typer.Option(help="Same seed and data, same run (0 <= seed < 2**63).")] = 0,
+    checkpoint_every: Annotated[int, typer.Option(help="Write last.ckpt every N steps.")] = 500,
+    log_every: Annotated[int, typer.Option(help="Average and log the losses every N steps.")] = 10,
+    workers: Annotated[int, typer.Option(help="Processes decoding shards (0: none).")] = 1,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[str, typer.Option(help="auto (bf16 where the hardware computes it natively: GPUs that support it, CPUs with AVX512-BF16 or AMX; else fp32), fp32, or bf16 (autocast on any device, CPUs without native bf16 included). Validation always scores in fp32.", metavar="auto|fp32|bf16")] = "auto",
+    swa: Annotated[bool, typer.Option(help="Stochastic weight averaging over the last epoch.")] = True,
+    front_end: Annotated[bool, typer.Option(help="The model's input front-end: DC and sub-audio removed, level and polarity fixed per frame, so gain, polarity and DC cannot move the score (also switched on for a model --init'ed from an older checkpoint).")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debugging details (DEBUG) to stderr; progress (INFO) is logged without it.")] = False,
+) -> None:
+    """Train the SESQA model on generated shards plus optional MOS and JND data."""
+    from ..trainer import TrainConfig, train as run_train
+    from ..trainer.validate import format_figures
+
+    log_to_stderr(verbose, logging.INFO)
+    try:
+        config = TrainConfig(
+            out=out, shards=shards, steps=steps, epochs=epochs, batch_size=batch_size,
+            mos=tuple(mos or ()), valid_mos=tuple(valid_mos or ()), jnd=tuple(jnd or ()), valid=valid,
+            without=_parse_without(without), init=init, model_preset=model_size, lr=lr, seed=seed,
+            checkpoint_every=checkpoint_every, log_every=log_every, workers=workers, device=device, precision=precision, swa=swa,
+            front_end=front_end,
+        )
+        summary = run_train(config, resume=resume)
+    except (ValueError, FileNotFoundError) as e:
+        fail(e)
+    figures = format_figures(summary.last_valid) or "no validation data"
+    typer.echo(f"{summary.steps} steps; validation: {figures}; checkpoints in {summary.out}")
+
+
+_DTYPES = {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}
+
+
+@app.command()
+def export(
+    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint from `sesqa train` (last.ckpt or best.ckpt).", show_default=False)],
+    out: Annotated[Path, typer.Argument(help="The file to write.", show_default=False)],
+    dtype: Annotated[str, typer.Option(help="Weights as fp16 (half the size), bf16 or fp32.")] = "fp16",
+) -> None:
+    """Write a checkpoint for sharing: weights only (no optimizer or resume state), fp16 by default."""
+    import torch
+
+    from ..model import export_checkpoint
+
+    if dtype not in _DTYPES:
+        fail(f"--dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
+    try:
+        export_checkpoint(checkpoint, out, weights_dtype=getattr(torch, _DTYPES[dtype]))
+    except (ValueError, FileNotFoundError, OSError) as e:
+        fail(e)
+    typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {dtype} weights; was {checkpoint.stat().st_size / 1e6:.1f} MB)")
