@@ -9,7 +9,7 @@ line and redraws them below it:
   writes through `tqdm.write`), so every bar is safe, whoever made it;
 - `progress_bar(...)`: the bars of sesqa (stderr, terminal-wide) for use in a `with`; while open,
   console handlers that a library user configured (`logging.basicConfig`) go through
-  `tqdm.write` too;
+  `tqdm.write` too; `track(items)` is the same bar around a loop;
 - `queue_logging` / `forward_records`: log records of worker processes, which cannot see the
   parent's bar, sent to the parent and written there.
 """
@@ -21,13 +21,14 @@ import logging
 import logging.handlers
 import queue
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+T = TypeVar("T")
 
 
 class TqdmHandler(logging.Handler):
@@ -78,6 +79,14 @@ def progress_bar(total: int | None, *, enabled: bool = True, **options: Any) -> 
         yield stack.enter_context(tqdm(total=total, disable=not enabled, **options))
 
 
+def track(items: Sequence[T], *, enabled: bool = True, **options: Any) -> Iterator[T]:
+    """Each of `items` in turn, under a `progress_bar` that ticks once per item."""
+    with progress_bar(len(items), enabled=enabled, **options) as bar:
+        for item in items:
+            yield item
+            bar.update()
+
+
 def queue_logging(records: Any, level: int) -> None:
     """In a worker process: send every log record at `level` or above to `records` (a queue)."""
     root = logging.getLogger()
@@ -97,4 +106,4 @@ def forward_records(records: Any) -> int:
         n += 1
 
 
-__all__ = ["LOG_FORMAT", "TqdmHandler", "forward_records", "progress_bar", "queue_logging", "setup_logging"]
+__all__ = ["LOG_FORMAT", "TqdmHandler", "forward_records", "progress_bar", "queue_logging", "setup_logging", "track"]

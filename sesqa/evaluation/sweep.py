@@ -2,7 +2,8 @@
 
 For every clip, degradation type and strength, the clip is degraded once, with parameters drawn
 by the degradation's own `sample_params(rng, strength)` from a generator seeded by
-(seed, clip, type, strength), and scored; the clip itself is scored as the clean reference. A
+(seed, clip, type, strength) (the strength's value, not its place in the ladder, so s=0.5 draws
+the same parameters in every sweep that has it), and scored; the clip itself is scored as the clean reference. A
 model that has learnt quality gives each type a curve that starts near the clean score and falls
 as strength grows. `sesqa sweep` prints the mean per type and strength; the CSV keeps every
 score with the parameters that made it, so any cell can be listened to again (`--save-audio`).
@@ -188,6 +189,11 @@ def noise_bank(roots: Sequence[Path]) -> NoiseBank:
     return NoiseBank(corpus.files("train"))
 
 
+def strength_key(strength: float) -> int:
+    """The strength as a seed word: millionths, so 0.5 is 500000 whatever ladder it sits in."""
+    return round(strength * 1_000_000)
+
+
 def run_sweep(scorer: Scorer, config: SweepConfig, progress: Callable[[int], None] | None = None) -> SweepResult:
     """Degrade and score every (clip, type, strength); a failing clip or cell is logged and skipped.
 
@@ -212,8 +218,8 @@ def run_sweep(scorer: Scorer, config: SweepConfig, progress: Callable[[int], Non
             continue
         ctx = SamplingContext(n_samples=len(x), sr=sr, noise=noise)
         for name in types:
-            for k, strength in enumerate(config.strengths):
-                rng = np.random.default_rng([config.seed, c, type_index[name], k])
+            for strength in config.strengths:
+                rng = np.random.default_rng([config.seed, c, type_index[name], strength_key(strength)])
                 step = AppliedDegradation(name, strength, REGISTRY[name].sample_params(rng, strength, ctx))
                 where = f"{path}: {name} at strength {strength:g}"
                 try:

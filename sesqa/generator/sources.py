@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from ..audio import SAMPLE_RATE, AudioError, info, load
 from ..bundled import portable_path, resolve_path
 from ..files import atomic_write_text
+from ..progress import track
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def scan_root(root: Path, min_duration_s: float, cache_dir: Path | None = None) 
     report = ScanReport()
     usable: list[tuple[str, float]] = []
     candidates = _candidate_files(root)
-    for path in tqdm(candidates, desc=f"index {root.name}", unit="file", leave=False, disable=len(candidates) < 2000):
+    for path in track(candidates, desc=f"index {root.name}", unit="file", leave=False, enabled=len(candidates) >= 2000):
         rel = path.relative_to(root).as_posix()
         st = path.stat()
         entry = cached.get(rel)

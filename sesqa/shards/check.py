@@ -7,8 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
+from ..progress import track
 from .manifest import DEGRADATION_TYPES, MANIFEST, degradation_types_of, read_manifest
 from .moments import RunningStats
 from .reader import QuadrupleSample, UnreadableShard, iter_samples
@@ -88,7 +87,7 @@ def check(path: Path, progress: bool = True, max_listed: int = MAX_LISTED) -> Ch
         known = None
     unknown: Counter[str] = Counter()
     sample_errors: list[str] = []
-    for shard in tqdm(paths, desc="check", unit="shard", disable=not progress):
+    for shard in track(paths, desc="check", unit="shard", enabled=progress):
         report.shards += 1
         seen, unreadable = 0, False
         for sample in iter_samples(shard):
