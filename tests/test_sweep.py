@@ -45,9 +45,9 @@ def test_sweep_is_reproducible_and_every_cell_replays(ckpt: Path, inputs) -> Non
     ]
     # A subset of the types, in another strength ladder, draws the same parameters: seeds follow
     # the registry and the strength's value, not the lists (additive noise: a random noise seed).
-    alone = run_sweep(scorer, SweepConfig(clips=(clips[1],), types=("additive_noise",), strengths=(0.8, 0.5), seed=3, noise=(noise,)))
+    alone = run_sweep(scorer, SweepConfig(clips=tuple(clips), types=("additive_noise",), strengths=(0.8, 0.5), seed=3, noise=(noise,)))
     want = next(r for r in first.rows if r.clip == str(clips[1]) and r.type == "additive_noise" and r.strength == 0.8)
-    got = next(r for r in alone.rows if r.type == "additive_noise" and r.strength == 0.8)
+    got = next(r for r in alone.rows if r.clip == str(clips[1]) and r.type == "additive_noise" and r.strength == 0.8)
     assert got.params == want.params and got.score == pytest.approx(want.score, abs=1e-6)
     # Any cell is rebuilt from its CSV fields alone.
     row = next(r for r in first.rows if r.type == "additive_noise" and r.strength == 0.8)
