@@ -12,7 +12,7 @@ from sesqa.audio import SAMPLE_RATE, load
 from sesqa.generator.degradations.base import REGISTRY, SamplingContext
 from sesqa.generator.degradations.pools import pool_members
 from sesqa.generator.sources import peak_normalise
-from sesqa.scoring.default import DEFAULT_MODEL
+from sesqa.scoring.default import DEFAULT_MODEL, packaged_checkpoint, resolve_model
 from sesqa.scoring.scorer import Scorer
 from sesqa.evaluation.sweep import SweepConfig, noise_bank
 
@@ -71,3 +71,34 @@ def test_the_default_model_does_not_hear_gain_polarity_or_dc(scorer: Scorer, cle
     assert scorer.model.config.frame_level_dbfs is not None and scorer.model.config.canonical_polarity
     moved = abs(scorer.score(change(clean).astype(np.float32), sr=SAMPLE_RATE).score - scorer.score(clean, sr=SAMPLE_RATE).score)
     assert moved < 0.02, f"{variant} moves the score by {moved:.3f}"
+
+
+@pytest.fixture(scope="module")
+def telephony() -> Scorer:
+    from sesqa.scoring.scorer import open_scorer
+
+    return open_scorer("telephony")
+
+
+def test_the_telephony_model_ships_by_name_and_knows_both_pools(telephony: Scorer) -> None:
+    assert packaged_checkpoint("telephony").stat().st_size < MAX_FILE_MB * 1e6
+    assert resolve_model("telephony") == packaged_checkpoint("telephony") and resolve_model(None) == DEFAULT_MODEL
+    assert resolve_model("telephony.ckpt") == Path("telephony.ckpt"), "anything but a name is a path"
+    types = set(telephony.model.config.degradation_types[1:])
+    assert set(pool_members("paper")) | set(pool_members("telephony")) == types
+    assert telephony.model.config.frame_level_dbfs is not None and telephony.model.config.canonical_polarity
+
+
+@pytest.mark.parametrize(("kind", "strength"), [("amr_nb", 0.9), ("g711", 0.9), ("packet_loss", 0.9), ("telephone_channel", 0.9)])
+def test_the_telephony_model_scores_a_clean_clip_above_its_call_degraded_copy(telephony: Scorer, clean: np.ndarray, kind: str, strength: float) -> None:
+    ctx = SamplingContext(n_samples=len(clean), sr=SAMPLE_RATE)
+    params = REGISTRY[kind].sample_params(np.random.default_rng(0), strength, ctx)
+    degraded = REGISTRY[kind].apply(clean, SAMPLE_RATE, params)
+    s_clean, s_degraded = telephony.score(clean, sr=SAMPLE_RATE).score, telephony.score(degraded, sr=SAMPLE_RATE).score
+    assert s_clean > s_degraded + 0.3, f"{kind} at strength {strength}: clean {s_clean:.2f}, degraded {s_degraded:.2f}"
+
+
+def test_score_names_the_packaged_model_it_used(tmp_path: Path) -> None:
+    result = run_cli("score", CLIP, "--model", "telephony")
+    assert result.exit_code == 0, result.output
+    assert f"model: {packaged_checkpoint('telephony')} (packaged telephony model" in result.output

@@ -12,7 +12,7 @@ from .help import PlainHelpGroup
 
 POOL_HELP = "Degradation pool: paper (the paper's 37), telephony (codecs, packet loss, channels; docs/codecs.md) or all (both; weights in docs/generate.md)."
 VERBOSE_HELP = "Log progress details (INFO) to stderr."
-MODEL_HELP = "Checkpoint from `sesqa train` (default: the packaged model, docs/model-card.md)."
+MODEL_HELP = "Checkpoint from `sesqa train`, or a packaged model: default (the paper's degradations) or telephony (calls: narrowband codecs, packet loss); docs/model-card.md."
 
 # Plain help (rich_markup_mode=None): Rich markup would eat "[test]"; PlainHelpGroup names the values.
 app = typer.Typer(help="sesqa: reference-free speech quality assessment (SESQA).", no_args_is_help=True, add_completion=False, rich_markup_mode=None, cls=PlainHelpGroup)
@@ -47,9 +47,10 @@ def log_to_stderr(verbose: bool, level: int = logging.WARNING) -> None:
 
 def model_line(model: Optional[str]) -> str:
     """'model: PATH' above a table: stdout sent to a file still says which model made it."""
-    from ..scoring.default import resolve_model
+    from ..scoring.default import packaged_name, resolve_model
 
-    packaged = f" (packaged default model, sesqa {version()})" if model in (None, "default") else ""
+    name = packaged_name(model)
+    packaged = f" (packaged {name} model, sesqa {version()})" if name is not None else ""
     return f"model: {resolve_model(model)}{packaged}"
 
 

@@ -27,7 +27,7 @@ def train(
     jnd: Annotated[Optional[list[Path]], typer.Option(help="JND pairs: path_a,path_b,label or a PerceptualAudio list (repeatable).")] = None,
     valid: Annotated[Optional[Path], typer.Option(help="Directory with valid-*.tar (default: the --shards directory).")] = None,
     without: Annotated[str, typer.Option(help="Losses to switch off, e.g. rank,cons (mos, rank, cons, sd, jnd, dt, ds, mr).")] = "",
-    init: Annotated[Optional[Path], typer.Option(help="Start from this checkpoint's weights (fine-tuning, calibration).")] = None,
+    init: Annotated[Optional[Path], typer.Option(help="Start from this checkpoint's weights, or a packaged model's (default, telephony): fine-tuning, calibration.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out exactly where its last checkpoint left it.")] = False,
     model_size: Annotated[str, typer.Option(help="Encoder size: paper (7.2 M parameters), small, tiny.")] = "paper",
     lr: Annotated[float, typer.Option(help="RangerQH learning rate (x1/5 at 70 % and 90 % of the steps).")] = 1e-3,

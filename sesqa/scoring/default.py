@@ -1,24 +1,47 @@
-"""Where the model shipped inside the package lives."""
+"""The models shipped inside the package, by name.
+
+`default` is the model of docs/model-card.md, trained on the paper's 37 degradations;
+`telephony` continues it on the paper's and the telephony pool's degradations together (codecs
+down to AMR-NB and G.711, packet loss, jitter, phone bands; the card's "Telephony" section): it
+ranks calls better and the paper's conditions a little worse. A name wins over a file of the
+same name in the working directory; write `./telephony` for the file.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "data" / "models" / "default.ckpt"
+MODELS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
+PACKAGED_MODELS: dict[str, str] = {"default": "default.ckpt", "telephony": "telephony.ckpt"}
+"""Name -> file in `MODELS_DIR`."""
+DEFAULT_MODEL = MODELS_DIR / PACKAGED_MODELS["default"]
+
+
+def packaged_checkpoint(name: str = "default") -> Path:
+    """The file of a packaged model; FileNotFoundError with what to do when this install lacks it."""
+    path = DEFAULT_MODEL if name == "default" else MODELS_DIR / PACKAGED_MODELS[name]
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no packaged model {name!r} at {path}; pass a checkpoint from `sesqa train` "
+            "(--model PATH, or Scorer.from_checkpoint(PATH))"
+        )
+    return path
 
 
 def default_checkpoint() -> Path:
-    """The packaged default model; FileNotFoundError with what to do when this install lacks it."""
-    if not DEFAULT_MODEL.is_file():
-        raise FileNotFoundError(
-            f"no default model at {DEFAULT_MODEL}; pass a checkpoint from `sesqa train` "
-            "(--model PATH, or Scorer.from_checkpoint(PATH))"
-        )
-    return DEFAULT_MODEL
+    """The packaged default model (`packaged_checkpoint("default")`)."""
+    return packaged_checkpoint("default")
+
+
+def packaged_name(path: str | Path | None) -> str | None:
+    """The packaged model `path` names (None means "default"), or None for a file path."""
+    if path is None:
+        return "default"
+    return str(path) if str(path) in PACKAGED_MODELS else None
 
 
 def resolve_model(path: str | Path | None) -> Path:
-    """A checkpoint path from the command line: None or "default" mean the packaged model."""
-    if path is None or str(path) == "default":
-        return default_checkpoint()
-    return Path(path)
+    """A checkpoint path from the command line: None or a packaged model's name ("default",
+    "telephony") mean that packaged model, anything else is a file path."""
+    name = packaged_name(path)
+    return packaged_checkpoint(name) if name is not None else Path(path)  # type: ignore[arg-type]

@@ -331,7 +331,7 @@ class Scorer:
 
 
 def open_scorer(model: str | Path | None = None, **kwargs) -> Scorer:
-    """A Scorer for a checkpoint path, or for the packaged default model when `model` is None or "default".
+    """A Scorer for a checkpoint path, or for a packaged model: None or "default", "telephony".
 
     FileNotFoundError says what to pass when no default model ships with this install;
     ValueError names the checkpoint when it is not a sesqa checkpoint, or an option is out of range.

@@ -179,11 +179,11 @@ def _macros() -> Any:
 
 
 def model_label(model: str | Path | None) -> str:
-    """How the header names the model: its checkpoint path, "(packaged default)" added for the default."""
-    from ..scoring.default import resolve_model
+    """How the header names the model: its checkpoint path, "(packaged NAME)" added for a packaged one."""
+    from ..scoring.default import packaged_name, resolve_model
 
-    path = resolve_model(model)
-    return f"{path} (packaged default)" if model is None or str(model) == "default" else str(path)
+    path, name = resolve_model(model), packaged_name(model)
+    return f"{path} (packaged {name})" if name is not None else str(path)
 
 
 def write_report(
