@@ -22,7 +22,7 @@ def packaged_checkpoint(name: str = "default") -> Path:
     path = DEFAULT_MODEL if name == "default" else MODELS_DIR / PACKAGED_MODELS[name]
     if not path.is_file():
         raise FileNotFoundError(
-            f"no packaged model {name!r} at {path}; pass a checkpoint from `sesqa train` "
+            f"no {name} model at {path} (a packaged model this install lacks); pass a checkpoint from `sesqa train` "
             "(--model PATH, or Scorer.from_checkpoint(PATH))"
         )
     return path
