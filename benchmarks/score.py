@@ -11,10 +11,17 @@ times, per file and end to end from the file on disk:
 
 Throughput is seconds of audio scored per second of wall time; each scorer is warmed up on one
 file first (DNSMOS's first call compiles librosa's numba kernels, about 15 s). Both use all the
-cores they find (torch intra-op threads; onnxruntime's default). Also times CLI start-up,
-`sesqa --help`, median of 5. Prints figures; asserts nothing. From the repository root:
+cores they find (torch intra-op threads; onnxruntime's default).
+
+Then the whole process, start-up included, as a user runs it: `sesqa score FILES --quiet` (the
+packaged model: onnxruntime, no torch) against a minimal DNSMOS script (import speechmos, read
+each file at 16 kHz, score it), for 1 file and for all N files, each command run once to warm
+caches and then `--repeats` times (median reported), alternating between the two, with the
+ratio sesqa / DNSMOS of the medians (below 1: sesqa takes less time). Also times `sesqa --help`,
+median of 5. Prints figures; asserts nothing. From the repository root:
 
     .venv/bin/python benchmarks/score.py [--n 20] [--model CKPT | --model-size paper] [--json out.json]
+    .venv/bin/python benchmarks/score.py --whole-process-only      # only the start-up-included race
 
 Needs the peer extra (`pip install -e '.[peer]'`) for the DNSMOS half.
 """
@@ -35,14 +42,10 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
 
 from sesqa.audio import SAMPLE_RATE, load
-from sesqa.model import ModelConfig, SesqaModel
-from sesqa.scoring.default import resolve_model
 from sesqa.scoring.scorer import Scorer
 from sesqa.trainer.config import MODEL_PRESETS
-from sesqa.trainer.quadruples import vocabulary
 
 log = logging.getLogger("benchmarks.score")
 BUNDLED_SPEECH = Path(__file__).resolve().parent.parent / "sesqa" / "data" / "speech"
@@ -88,12 +91,54 @@ def cli_startup(repeats: int) -> float | None:
 
 
 def sesqa_scorer(model: Path | None, size: str | None, precision: str, hop_s: float) -> Scorer:
-    """A checkpoint's scorer, or an untrained one of preset ``size`` when given instead."""
+    """A model file's scorer (default: the packaged model; fp32 runs its ONNX twin, bf16 its
+    checkpoint), or an untrained one of preset ``size`` when given instead."""
     if size is not None:
+        import torch
+
+        from sesqa.model import ModelConfig, SesqaModel
+        from sesqa.trainer.quadruples import vocabulary
+
         torch.manual_seed(0)
         config = ModelConfig(degradation_types=vocabulary(), **MODEL_PRESETS[size])
         return Scorer(SesqaModel(config), device="cpu", precision=precision, hop_s=hop_s)
-    return Scorer.from_checkpoint(resolve_model(model), device="cpu", precision=precision, hop_s=hop_s)
+    return Scorer.from_checkpoint(model if model is not None else "default", device="cpu", precision=precision, hop_s=hop_s)
+
+
+DNSMOS_SCRIPT = """
+import sys
+import numpy as np
+import librosa
+from speechmos import dnsmos
+for path in sys.argv[1:]:
+    x, _ = librosa.load(path, sr=16000)
+    dnsmos.run(np.clip(x, -1.0, 1.0), 16000)
+"""
+"""DNSMOS as a user scripts it: speechmos on each file read at 16 kHz (librosa, as its README shows)."""
+
+
+def whole_process(files: list[Path], model: Path | None, repeats: int) -> dict[str, dict[str, float]]:
+    """Median wall seconds of `sesqa score FILES --quiet` and of the DNSMOS script, start-up
+    included, for the first file alone and for all files; and their ratios."""
+    sesqa = [sys.executable, "-m", "sesqa", "score", "--quiet", *(["--model", str(model)] if model else [])]
+    dns = [sys.executable, "-c", DNSMOS_SCRIPT]
+    out: dict[str, dict[str, float]] = {}
+    for label, chosen in (("1 file", files[:1]), (f"{len(files)} files", files)):
+        runs: dict[str, list[float]] = {"sesqa": [], "dnsmos": []}
+        for k in range(repeats + 1):  # the first round warms the OS file cache and numba's cache
+            for name, command in (("sesqa", sesqa), ("dnsmos", dns)):
+                t0 = time.perf_counter()
+                subprocess.run([*command, *map(str, chosen)], check=True, capture_output=True)
+                if k:
+                    runs[name].append(time.perf_counter() - t0)
+        med = {name: statistics.median(times) for name, times in runs.items()}
+        out[label] = {"sesqa_s": med["sesqa"], "dnsmos_s": med["dnsmos"], "ratio": med["sesqa"] / med["dnsmos"]}
+        print(
+            f"whole process, {label}: sesqa {med['sesqa']:.2f} s, DNSMOS {med['dnsmos']:.2f} s "
+            f"(medians of {repeats}); sesqa / DNSMOS = {med['sesqa'] / med['dnsmos']:.2f}",
+            flush=True,
+        )
+    return out
 
 
 def main() -> None:
@@ -106,6 +151,8 @@ def main() -> None:
     parser.add_argument("--hop", nargs="+", type=float, default=[0.5, 1.0], help="sesqa hops to time (default 0.5 1.0)")
     parser.add_argument("--no-dnsmos", action="store_true", help="time sesqa only")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--repeats", type=int, default=3, help="whole-process runs per command after a warm-up (median; default 3)")
+    parser.add_argument("--whole-process-only", action="store_true", help="only the start-up-included race against DNSMOS")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -113,11 +160,17 @@ def main() -> None:
         "files": args.n,
         "seconds_per_file": args.seconds,
         "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "model": f"untrained {args.model_size}" if args.model_size else str(resolve_model(args.model)),
+        "cpu": _cpu_name(),
+        "model": f"untrained {args.model_size}" if args.model_size else str(args.model or "packaged default"),
     }
     with tempfile.TemporaryDirectory() as tmp:
         files = make_files(Path(tmp), args.n, args.seconds)
+        if not args.no_dnsmos:
+            figures["whole_process"] = whole_process(files, args.model, args.repeats)
+        if args.whole_process_only:
+            if args.json is not None:
+                args.json.write_text(json.dumps(figures, indent=2) + "\n")
+            return
         rates: dict[str, float] = {}
         for precision in args.precision:
             for hop in args.hop:
@@ -144,6 +197,17 @@ def main() -> None:
     print(f"CLI start-up (sesqa --help, median of 5): {startup:.2f} s" if startup is not None else "CLI start-up: no sesqa script found")
     if args.json is not None:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def _cpu_name() -> str:
+    """The CPU's model name (Linux), for the figures' record."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ torch is imported inside the functions, so importing this module stays cheap.
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,6 +64,15 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "bf16" if cpu_has_native_bf16() else "fp32"
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on: its affinity mask, which Slurm, taskset and cpuset-limited
+    containers narrow, where the OS has one (Linux); else every CPU of the host."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX); False where unknown."""
     try:
@@ -83,4 +93,4 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
-__all__ = ["PRECISIONS", "autocast", "cpu_has_native_bf16", "resolve_device", "resolve_precision"]
+__all__ = ["PRECISIONS", "autocast", "available_cpus", "cpu_has_native_bf16", "resolve_device", "resolve_precision"]

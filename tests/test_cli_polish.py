@@ -310,7 +310,7 @@ def test_score_table_names_the_model(tmp_path: Path, ckpt: Path) -> None:
     default = run_cli("score", wav)
     assert default.exit_code == 0, default.output
     first = default.stdout.splitlines()[0]
-    assert first.startswith("model: ") and first.endswith(f"default.ckpt (packaged default model, sesqa {sesqa.version()})")
+    assert first.startswith("model: ") and first.endswith(f"default.onnx (packaged default model, sesqa {sesqa.version()})")
 
 
 def test_sweep_table_names_the_model(tmp_path: Path, ckpt: Path) -> None:

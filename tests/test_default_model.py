@@ -12,7 +12,7 @@ from sesqa.audio import SAMPLE_RATE, load
 from sesqa.generator.degradations.base import REGISTRY, SamplingContext
 from sesqa.generator.degradations.pools import pool_members
 from sesqa.generator.sources import peak_normalise
-from sesqa.scoring.default import DEFAULT_MODEL, packaged_checkpoint, resolve_model
+from sesqa.scoring.default import DEFAULT_MODEL, packaged_checkpoint, packaged_onnx, resolve_model
 from sesqa.scoring.scorer import Scorer
 from sesqa.evaluation.sweep import SweepConfig, noise_bank
 
@@ -35,8 +35,8 @@ def clean() -> np.ndarray:
 
 def test_the_default_model_ships_small_and_loads_without_arguments(scorer: Scorer) -> None:
     assert DEFAULT_MODEL.is_file() and DEFAULT_MODEL.stat().st_size < MAX_FILE_MB * 1e6
-    assert scorer.model.config.degradation_types[0] == "clean"
-    types = scorer.model.config.degradation_types[1:]
+    assert scorer.config.degradation_types[0] == "clean"
+    types = scorer.config.degradation_types[1:]
     assert set(pool_members("paper")) <= set(types) <= set(REGISTRY), "it knows the paper's 37, and no unknown type"
 
 
@@ -68,7 +68,7 @@ def test_sesqa_score_without_model_uses_the_packaged_one(scorer: Scorer, tmp_pat
 )
 def test_the_default_model_does_not_hear_gain_polarity_or_dc(scorer: Scorer, clean: np.ndarray, variant: str, change) -> None:
     """The packaged model has the input front-end on, so no listener-inaudible change moves its score."""
-    assert scorer.model.config.frame_level_dbfs is not None and scorer.model.config.canonical_polarity
+    assert scorer.config.frame_level_dbfs is not None and scorer.config.canonical_polarity
     moved = abs(scorer.score(change(clean).astype(np.float32), sr=SAMPLE_RATE).score - scorer.score(clean, sr=SAMPLE_RATE).score)
     assert moved < 0.02, f"{variant} moves the score by {moved:.3f}"
 
@@ -84,9 +84,9 @@ def test_the_telephony_model_ships_by_name_and_knows_both_pools(telephony: Score
     assert packaged_checkpoint("telephony").stat().st_size < MAX_FILE_MB * 1e6
     assert resolve_model("telephony") == packaged_checkpoint("telephony") and resolve_model(None) == DEFAULT_MODEL
     assert resolve_model("telephony.ckpt") == Path("telephony.ckpt"), "anything but a name is a path"
-    types = set(telephony.model.config.degradation_types[1:])
+    types = set(telephony.config.degradation_types[1:])
     assert set(pool_members("paper")) | set(pool_members("telephony")) == types
-    assert telephony.model.config.frame_level_dbfs is not None and telephony.model.config.canonical_polarity
+    assert telephony.config.frame_level_dbfs is not None and telephony.config.canonical_polarity
 
 
 @pytest.mark.parametrize(("kind", "strength"), [("amr_nb", 0.9), ("g711", 0.9), ("packet_loss", 0.9), ("telephone_channel", 0.9)])
@@ -101,4 +101,4 @@ def test_the_telephony_model_scores_a_clean_clip_above_its_call_degraded_copy(te
 def test_score_names_the_packaged_model_it_used(tmp_path: Path) -> None:
     result = run_cli("score", CLIP, "--model", "telephony")
     assert result.exit_code == 0, result.output
-    assert f"model: {packaged_checkpoint('telephony')} (packaged telephony model" in result.output
+    assert f"model: {packaged_onnx('telephony')} (packaged telephony model" in result.output

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 
 import typer
 
 from .. import version
 from .help import PlainHelpGroup
+
+if TYPE_CHECKING:
+    from ..scoring.scorer import Scorer
 
 POOL_HELP = "Degradation pool: paper (the paper's 37), telephony (codecs, packet loss, channels; docs/codecs.md) or all (both; weights in docs/generate.md)."
 VERBOSE_HELP = "Log progress details (INFO) to stderr."
@@ -45,13 +48,13 @@ def log_to_stderr(verbose: bool, level: int = logging.WARNING) -> None:
     setup_logging(level - 10 if verbose else level)
 
 
-def model_line(model: Optional[str]) -> str:
-    """'model: PATH' above a table: stdout sent to a file still says which model made it."""
-    from ..scoring.default import packaged_name, resolve_model
+def model_line(model: Optional[str], scorer: Scorer) -> str:
+    """'model: FILE' above a table: stdout sent to a file still says which model made it."""
+    from ..scoring.default import packaged_name
 
     name = packaged_name(model)
     packaged = f" (packaged {name} model, sesqa {version()})" if name is not None else ""
-    return f"model: {resolve_model(model)}{packaged}"
+    return f"model: {scorer.backend.source}{packaged}"
 
 
 def open_scorer_or_exit(model: Optional[str], **options: object):

@@ -64,7 +64,7 @@ def sweep(
     scorer = open_scorer_or_exit(model, device=device, precision=precision)
     with sweep_progress(config, enabled=not quiet) as tick:
         result = run_sweep(scorer, config, progress=tick)
-    typer.echo(model_line(model))
+    typer.echo(model_line(model, scorer))
     typer.echo(result.table())
     try:
         if csv_out is not None:

@@ -46,7 +46,7 @@ def score(
             if is_error(item):
                 typer.echo(f"error: {item.error}", err=True)
     else:
-        typer.echo(model_line(model))
+        typer.echo(model_line(model, scorer))
         typer.echo(format_table(report.items))
         typer.echo(report.summary(), err=True)
     raise typer.Exit(report.exit_code)

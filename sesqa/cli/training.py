@@ -66,11 +66,24 @@ _DTYPES = {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}
 
 @app.command()
 def export(
-    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint from `sesqa train` (last.ckpt or best.ckpt).", show_default=False)],
+    checkpoint: Annotated[Path, typer.Argument(help="A checkpoint from `sesqa train` (last.ckpt or best.ckpt), or a packaged model's name.", show_default=False)],
     out: Annotated[Path, typer.Argument(help="The file to write.", show_default=False)],
-    dtype: Annotated[str, typer.Option(help="Weights as fp16 (half the size), bf16 or fp32.")] = "fp16",
+    dtype: Annotated[str, typer.Option(help="Checkpoint weights as fp16 (half the size), bf16 or fp32 (an ONNX file is always fp32).")] = "fp16",
+    onnx: Annotated[bool, typer.Option("--onnx", help="Write an ONNX file instead (OUT ends in .onnx): the fused network with its config as metadata, scored by onnxruntime without torch (docs/score.md).")] = False,
 ) -> None:
-    """Write a checkpoint for sharing: weights only (no optimizer or resume state), fp16 by default."""
+    """Write a checkpoint for sharing (weights only, no optimizer or resume state, fp16 by default) or, with --onnx, its ONNX export."""
+    from ..scoring.default import resolve_model
+
+    source = resolve_model(str(checkpoint))
+    if onnx or out.suffix.lower() == ".onnx":
+        from ..model.onnx_export import export_onnx
+
+        try:
+            export_onnx(source, out)
+        except (ValueError, FileNotFoundError, OSError, RuntimeError) as e:
+            fail(e)
+        typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, ONNX opset 17, fp32; checked against torch)")
+        return
     import torch
 
     from ..model import export_checkpoint
@@ -78,7 +91,7 @@ def export(
     if dtype not in _DTYPES:
         fail(f"--dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
     try:
-        export_checkpoint(checkpoint, out, weights_dtype=getattr(torch, _DTYPES[dtype]))
+        export_checkpoint(source, out, weights_dtype=getattr(torch, _DTYPES[dtype]))
     except (ValueError, FileNotFoundError, OSError) as e:
         fail(e)
-    typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {dtype} weights; was {checkpoint.stat().st_size / 1e6:.1f} MB)")
+    typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {dtype} weights; was {source.stat().st_size / 1e6:.1f} MB)")

@@ -85,12 +85,12 @@ def read_inputs(config: EvaluateConfig) -> EvaluateInputs:
 
 
 def open_scorer(config: EvaluateConfig, checkpoint: str | Path | None = None) -> Scorer:
-    """A Scorer on ``checkpoint`` (default: ``config.model``) with ``config``'s device, precision and batch size."""
-    from ..scoring.default import resolve_model
+    """A Scorer on ``checkpoint`` (default: ``config.model``: a file or a packaged model's name) with
+    ``config``'s device, precision and batch size."""
     from ..scoring.scorer import Scorer
 
-    path = resolve_model(checkpoint if checkpoint is not None else config.model)
-    return Scorer.from_checkpoint(path, device=config.device, precision=config.precision, batch_size=config.batch_size)
+    model = checkpoint if checkpoint is not None else config.model
+    return Scorer.from_checkpoint(model, device=config.device, precision=config.precision, batch_size=config.batch_size)
 
 
 def score_audio(scorer: Scorer, audio: dict[str, Path]) -> tuple[dict[str, float], dict[str, ScoreResult], list[tuple[str, str]]]:

@@ -39,15 +39,13 @@ class ShardScores:
 
 def score_shards(scorer: Scorer, directory: Path, split: str = "test", max_quadruples: int | None = None) -> ShardScores:
     """Score the four frames of every quadruple in ``<directory>/<split>-*.tar`` (in shard order)."""
-    import torch
-
     from ..shards.reader import read_shard
 
     shards = sorted(Path(directory).glob(f"{split}-*.tar"))
     if not shards:
         raise ValueError(f"{directory}: no {split}-*.tar shards (generate them with `sesqa generate --out {directory}`, or pick --split)")
-    model, device = scorer.inference_model, scorer.device
-    frame_samples, sample_rate = model.config.frame_samples, model.config.sample_rate
+    backend = scorer.backend
+    frame_samples, sample_rate = backend.config.frame_samples, backend.config.sample_rate
     out: list[np.ndarray] = []
     kinds: list[str] = []
     strengths: list[float] = []
@@ -56,9 +54,8 @@ def score_shards(scorer: Scorer, directory: Path, split: str = "test", max_quadr
 
     def flush() -> None:
         if pending:
-            with torch.inference_mode(), scorer.autocast():
-                x = torch.from_numpy(np.stack(pending)).to(device)
-                out.append(model(x).float().cpu().numpy())
+            x = np.stack(pending)  # (quadruples, 4, T): one backend call for all four frames of each
+            out.append(backend.frames(x.reshape(-1, frame_samples)).score.reshape(x.shape[:2]))
             pending.clear()
 
     limit = max_quadruples if max_quadruples is not None else math.inf

@@ -26,6 +26,7 @@ import numpy as np
 from .. import __version__
 from ..audio import SAMPLE_RATE
 from ..bundled import BUNDLED_NOISE_DIR, default_clean_roots, portable_path
+from ..device import available_cpus
 from ..distributed_env import task_slot
 from ..files import PARTIAL_MARK, atomic_write_text
 from ..progress import forward_records, progress_bar, queue_logging
@@ -46,15 +47,6 @@ PAPER_RATIOS = (50_000.0, 10_000.0, 10_000.0)
 MIN_NOISE_S = 0.5
 BUNDLED_SPEAKER_PATTERN = r"speech/([^/]+)/"
 """The bundled corpus has one speaker per language directory."""
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on: its affinity mask, which Slurm, taskset and cpuset-limited
-    containers narrow, where the OS has one (Linux); else every CPU of the host."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,9 @@ class Head(nn.Module):
     def forward(self, z: torch.Tensor, z_other: torch.Tensor | None = None) -> torch.Tensor:
         x = self._input(z, z_other)
         lead = x.shape[:-1]
-        y = self.net(x.reshape(-1, x.shape[-1])).reshape(*lead, -1)
+        y = self.net(x.reshape(-1, x.shape[-1]))
+        # The width, not -1: an exported graph must also reshape a batch of zero rows.
+        y = y.reshape(*lead, y.shape[-1])
         return y.squeeze(-1) if self.spec.squeezes else y
 
     def _input(self, z: torch.Tensor, z_other: torch.Tensor | None) -> torch.Tensor:

@@ -38,7 +38,6 @@ each frame feeds the heads that read pairs:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 from collections.abc import Iterator
@@ -47,7 +46,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import torch
 from scipy.special import expit
 
 from ..audio import MIN_DURATION_S, AudioStream, check_duration, open_stream
@@ -55,7 +53,7 @@ from .frames import ArrayStream, FrameIterator, batched
 from .speech import SCORE_DECIMALS, SPEECH_FLOOR_DBFS, finite_or_none, frame_rms_db, speech_mask
 
 if TYPE_CHECKING:
-    from ..model import SesqaModel
+    from .backend import Backend
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +68,7 @@ class FrameScorer(Protocol):
     """What `compare` needs of a `sesqa.scoring.scorer.Scorer`, named here so that the two
     modules need not import each other."""
 
-    model: SesqaModel
-    inference_model: SesqaModel
-    metric_stats: dict | None
-    untrained_heads: dict[str, str]
-    device: torch.device
+    backend: Backend
     batch_size: int
     frame_s: float
     hop_s: float
@@ -83,8 +77,6 @@ class FrameScorer(Protocol):
     def sample_rate(self) -> int: ...
 
     def prepare_array(self, audio: np.ndarray, sr: int | None, channel: int | None = None) -> np.ndarray: ...
-
-    def autocast(self) -> contextlib.AbstractContextManager: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,11 +180,11 @@ class MetricMap:
         return normalised * self.std + self.mean
 
 
-def metric_map(model: SesqaModel, metric_stats: dict | None, untrained: dict[str, str] | None = None) -> MetricMap:
-    """The "mr" measures that can be denormalised with `metric_stats`, the checkpoint's RunningStats
-    JSON ({"schema", "measures": {name: {"mean", "std", ...}}}); notes say what is missing."""
-    names = model.config.metric_names
-    if "mr" not in model.heads or not names:
+def metric_map(backend: Backend) -> MetricMap:
+    """The "mr" measures that can be denormalised with the model's metric statistics (RunningStats
+    JSON: {"schema", "measures": {name: {"mean", "std", ...}}}); notes say what is missing."""
+    names, metric_stats, untrained = backend.config.metric_names, backend.metric_stats, backend.untrained_heads
+    if not backend.has_metric_head:
         return MetricMap(notes=("no metric estimates: the model has no metric (mr) head",))
     if untrained and "mr" in untrained:
         return MetricMap(notes=(f"no metric estimates: the metric head was not trained ({untrained['mr']})",))
@@ -299,7 +291,6 @@ class _Frames:
         return np.concatenate(getattr(self, name))
 
 
-@torch.inference_mode()
 def compare(
     scorer: FrameScorer,
     ref: str | Path | np.ndarray,
@@ -311,7 +302,7 @@ def compare(
 
     Raises AudioError naming the file when either cannot be read or is too short.
     """
-    model = scorer.inference_model
+    backend = scorer.backend
     a, b = _Input(scorer, ref, sr, channel, "REF"), _Input(scorer, deg, sr, channel, "DEG")
     rate = scorer.sample_rate
     warnings: list[str] = []
@@ -323,9 +314,9 @@ def compare(
         )
     check_duration((a if a.length <= b.length else b).name, n, rate)  # blame the short file, not both
     warnings += [f"{side.name}: {w}" for side in (a, b) for w in side.warnings]
-    beta = scorer.model.score_bias
-    mr = metric_map(model, scorer.metric_stats, scorer.untrained_heads)
-    jnd_trained = "jnd" not in scorer.untrained_heads
+    beta = backend.score_bias
+    mr = metric_map(backend)
+    jnd_trained = "jnd" not in backend.untrained_heads
     identical = True
     acc = _Frames()
     with a.frames(n) as fa, b.frames(n) as fb:
@@ -334,15 +325,13 @@ def compare(
                 raise RuntimeError(f"frames of {a.name} and {b.name} do not line up")
             k = len(starts)
             identical = identical and bool(np.max(np.abs(x_ref - x_deg)) <= IDENTICAL_TOLERANCE)
-            x = torch.from_numpy(np.concatenate([x_ref, x_deg])).to(scorer.device)
-            with scorer.autocast():
-                z = model.encode(x)
-                z_ref, z_deg = z[:k], z[k:]
-                acc.l_ref.append(model.head("score", z_ref).float().cpu().numpy())
-                acc.l_deg.append(model.head("score", z_deg).float().cpu().numpy())
-                acc.jnd.append(torch.sigmoid(model.head("jnd", z_ref, z_deg).float()).cpu().numpy())
-                if mr.indices:
-                    acc.mr.append(model.head("mr", z_ref, z_deg).float().cpu().numpy()[:, list(mr.indices)])
+            out = backend.frames(np.concatenate([x_ref, x_deg]))
+            acc.l_ref.append(out.score_logit[:k])
+            acc.l_deg.append(out.score_logit[k:])
+            pairs = backend.pairs(out.z[:k], out.z[k:])
+            acc.jnd.append(pairs.jnd)
+            if mr.indices and pairs.mr is not None:
+                acc.mr.append(pairs.mr[:, list(mr.indices)])
             acc.starts.append(starts)
             acc.rms_db.append(frame_rms_db(x_ref))
             acc.deg_rms_db.append(frame_rms_db(x_deg))
@@ -362,7 +351,7 @@ def compare(
     notes = list(mr.notes)
     if not jnd_trained:
         jnd[:] = np.nan
-        notes.append(f"JND probability: not trained ({scorer.untrained_heads['jnd']})")
+        notes.append(f"JND probability: not trained ({backend.untrained_heads['jnd']})")
     metrics: dict[str, float] = {}
     if mr.indices:
         estimates = mr.denormalise(acc.cat("mr").astype(np.float64)[use].mean(axis=0))

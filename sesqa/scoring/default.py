@@ -3,8 +3,10 @@
 `default` is the model of docs/model-card.md, trained on the paper's 37 degradations;
 `telephony` continues it on the paper's and the telephony pool's degradations together (codecs
 down to AMR-NB and G.711, packet loss, jitter, phone bands; the card's "Telephony" section): it
-ranks calls better and the paper's conditions a little worse. A name wins over a file of the
-same name in the working directory; write `./telephony` for the file.
+ranks calls better and the paper's conditions a little worse. Each ships as a torch checkpoint
+(`NAME.ckpt`: training, `--init`, GPU, bf16) and as its ONNX export (`NAME.onnx`: scoring
+without torch, `sesqa.scoring.backend`). A name wins over a file of the same name in the
+working directory; write `./telephony` for the file.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ def packaged_checkpoint(name: str = "default") -> Path:
             "(--model PATH, or Scorer.from_checkpoint(PATH))"
         )
     return path
+
+
+def packaged_onnx(name: str = "default") -> Path:
+    """Where the ONNX twin of a packaged model lives (`sesqa export --onnx`; may be absent)."""
+    return (DEFAULT_MODEL if name == "default" else MODELS_DIR / PACKAGED_MODELS[name]).with_suffix(".onnx")
 
 
 def default_checkpoint() -> Path:

@@ -1,4 +1,7 @@
-"""The Scorer: a checkpoint turns audio into quality, over time and overall.
+"""The Scorer: a model file turns audio into quality, over time and overall.
+
+The network runs in a backend (`backend.py`): onnxruntime for the packaged models and `.onnx`
+files, without importing torch; torch for checkpoints of `sesqa train` and models in memory.
 
 A file is cut into 1 s frames with a hop (1 s by default), frames are scored in batches, and
 the file's score is the mean over its speech frames (`speech.py`: frames within 30 dB of the
@@ -15,30 +18,31 @@ file failing half-way gives no partial result.
 Besides the score, each frame gets the degradation-type probabilities (sigmoid of the "dt" head,
 per-type as trained) and strengths (sigmoid of "ds"); the file's are the means over its speech
 frames, strengths weighted by the type's probability; the per-frame probabilities stay in the
-result (`frame_degradations`; JSON frames carry each frame's top 3). `precision="bf16"` runs the model under
-autocast (faster on recent GPUs and on CPUs with bf16 support; frame scores then move by up to ~1e-2).
+result (`frame_degradations`; JSON frames carry each frame's top 3). `precision="bf16"` runs a
+torch model under autocast (faster on recent GPUs and on CPUs with bf16 support; frame scores
+then move by up to ~1e-2).
 The reference-based mode (paper appendix A) is `sesqa.scoring.compare.compare(scorer, ref, deg)`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from ..audio import AudioError, Level, measure_level, resample
-from ..device import PRECISIONS, resolve_device
-from ..device import autocast as precision_autocast
-from ..model import SesqaModel, load_checkpoint
-from ..model.fuse import fuse_batchnorm
+from ..model.config import ModelConfig
+from .backend import Backend, open_backend
 from .frames import DEFAULT_HOP_S, ArrayStream, FrameIterator, FrameStats, batched, iter_frames
 from .speech import SCORE_DECIMALS, finite_or_none, frame_rms_db, no_speech_warning, speech_mask
+
+if TYPE_CHECKING:
+    from ..model import SesqaModel
 
 log = logging.getLogger(__name__)
 
@@ -156,11 +160,15 @@ class _Accumulator:
 
 
 class Scorer:
-    """Scores audio with a trained SESQA model; `Scorer.from_checkpoint(path).score("a.wav")`."""
+    """Scores audio with a trained SESQA model; `Scorer.from_checkpoint(path).score("a.wav")`.
+
+    The network runs in a `Backend` (`backend.py`): onnxruntime for `.onnx` files and the
+    packaged models (no torch import), torch for checkpoints and models in memory.
+    """
 
     def __init__(
         self,
-        model: SesqaModel | None = None,
+        model: SesqaModel | Backend | None = None,
         *,
         metric_stats: dict | None = None,
         device: str = "cpu",
@@ -169,53 +177,69 @@ class Scorer:
         precision: str = "fp32",
         untrained_heads: dict[str, str] | None = None,
     ):
-        dev = resolve_device(device)
-        if model is None:
-            from .default import default_checkpoint
-
-            loaded = load_checkpoint(default_checkpoint(), map_location=dev)
-            model, metric_stats, untrained_heads = loaded.model, loaded.metric_stats, loaded.untrained_heads
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        frame_s = model.config.frame_samples / model.config.sample_rate
+        if model is None:
+            backend = open_backend(None, device=device, precision=precision)
+        elif isinstance(model, Backend):
+            backend = model
+        else:  # a SesqaModel in memory (training's validation, tests)
+            from .torch_backend import TorchBackend
+
+            backend = TorchBackend(model, device=device, precision=precision, metric_stats=metric_stats, untrained_heads=untrained_heads)
+        frame_s = backend.config.frame_samples / backend.config.sample_rate
         if not 0 < hop_s <= frame_s:
             raise ValueError(f"hop_s must be in (0, {frame_s:g}] s, got {hop_s}")
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be fp32 or bf16, got {precision!r}")
-        self.device = dev
-        self.model = model.to(self.device).eval()
-        self.inference_model = fuse_batchnorm(self.model)
-        """What scores run through: a copy with each BatchNorm folded into the layer before it
-        (1.1-1.4x faster on CPU, same outputs to float rounding)."""
-        self.metric_stats = metric_stats
-        self.untrained_heads = dict(untrained_heads or {})
-        """{head: why} for heads no loss trained (from the checkpoint): their outputs are withheld."""
+        self.backend = backend
         self.batch_size = batch_size
         self.hop_s = hop_s
         self.frame_s = frame_s
-        self.precision = precision
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, **kwargs) -> Scorer:
-        """A Scorer for the model in a checkpoint file (the file alone rebuilds it)."""
-        kwargs["device"] = str(resolve_device(kwargs.get("device", "cpu")))
-        loaded = load_checkpoint(path, map_location=kwargs["device"])
-        return cls(loaded.model, metric_stats=loaded.metric_stats, untrained_heads=loaded.untrained_heads, **kwargs)
+    def from_checkpoint(cls, path: str | Path, *, device: str = "cpu", precision: str = "fp32", **kwargs: Any) -> Scorer:
+        """A Scorer for the model in a file: a checkpoint of `sesqa train` or its `.onnx` export
+        (the file alone rebuilds it), or a packaged model's name."""
+        return cls(open_backend(path, device=device, precision=precision), **kwargs)
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.backend.config
+
+    @property
+    def model(self) -> SesqaModel:
+        """The torch network (a torch backend only: an ONNX model has none)."""
+        model = getattr(self.backend, "model", None)
+        if model is None:
+            raise AttributeError(f"this Scorer runs {self.backend.source} in onnxruntime: it has no torch model (use .config, or a .ckpt)")
+        return model
+
+    @property
+    def metric_stats(self) -> dict | None:
+        return self.backend.metric_stats
+
+    @property
+    def untrained_heads(self) -> dict[str, str]:
+        """{head: why} for heads no loss trained (from the model file): their outputs are withheld."""
+        return self.backend.untrained_heads
+
+    @property
+    def device(self) -> str:
+        return self.backend.device
+
+    @property
+    def precision(self) -> str:
+        return self.backend.precision
 
     @property
     def sample_rate(self) -> int:
-        return self.model.config.sample_rate
+        return self.config.sample_rate
 
     def __repr__(self) -> str:
-        cfg = self.model.config
+        cfg = self.config
         return (
-            f"Scorer(latent_dim={cfg.latent_dim}, sample_rate={cfg.sample_rate}, device={self.device}, "
-            f"batch_size={self.batch_size}, hop_s={self.hop_s}, precision={self.precision})"
+            f"Scorer(model={self.backend.source!r}, latent_dim={cfg.latent_dim}, sample_rate={cfg.sample_rate}, "
+            f"device={self.device!r}, batch_size={self.batch_size}, hop_s={self.hop_s}, precision={self.precision})"
         )
-
-    def autocast(self) -> contextlib.AbstractContextManager:
-        """The context model calls run in: bf16 autocast when precision is "bf16", else nothing."""
-        return precision_autocast(self.device, self.precision)
 
     def frames(self, audio: str | Path | np.ndarray, sr: int | None = None, channel: int | None = None) -> FrameIterator:
         """The frames of a file or an array (resampled to the model's rate), its level metered."""
@@ -247,7 +271,6 @@ class Scorer:
             raise AudioError(f"array: NaN or infinite sample at {int(np.argmin(np.isfinite(x))) / sr:.3f} s")
         return x
 
-    @torch.inference_mode()
     def score(
         self,
         audio: str | Path | np.ndarray,
@@ -264,16 +287,14 @@ class Scorer:
         acc = _Accumulator()
         with self.frames(audio, sr, channel) as frames:
             for starts, batch in batched(frames, self.batch_size):
-                x = torch.from_numpy(batch).to(self.device)
-                with self.autocast():
-                    z = self.inference_model.encode(x)
-                    acc.scores.append(self.inference_model.score(z).float().cpu().numpy())
-                    acc.dt.append(torch.sigmoid(self.inference_model.head("dt", z).float()).cpu().numpy())
-                    acc.ds.append(torch.sigmoid(self.inference_model.head("ds", z).float()).cpu().numpy())
+                out = self.backend.frames(batch)
+                acc.scores.append(out.score)
+                acc.dt.append(out.dt)
+                acc.ds.append(out.ds)
                 acc.starts.append(starts)
                 acc.rms_db.append(frame_rms_db(batch))
                 if embeddings:
-                    acc.z.append(z.float().cpu().numpy())
+                    acc.z.append(out.z)
             stats = frames.stats
         return self._result(source, acc, stats, embeddings)
 
@@ -287,7 +308,7 @@ class Scorer:
             speech[:] = False  # nothing to hear: the warning from the level says what it is
         elif not speech.any():
             warnings.append(no_speech_warning())
-        types = self.model.config.degradation_types
+        types = self.config.degradation_types
         duration = stats.duration_s
         if "dt" in self.untrained_heads:
             warnings.append(f"no degradation types: the model's type head was not trained ({self.untrained_heads['dt']})")
@@ -330,16 +351,14 @@ class Scorer:
                 yield FileError(str(path), str(e))
 
 
-def open_scorer(model: str | Path | None = None, **kwargs) -> Scorer:
-    """A Scorer for a checkpoint path, or for a packaged model: None or "default", "telephony".
+def open_scorer(model: str | Path | None = None, *, device: str = "auto", precision: str = "fp32", **kwargs: Any) -> Scorer:
+    """A Scorer for a --model value: None or a packaged model's name ("default", "telephony"), a
+    `.onnx` file or a checkpoint path (`backend.open_backend`).
 
-    FileNotFoundError says what to pass when no default model ships with this install;
-    ValueError names the checkpoint when it is not a sesqa checkpoint, or an option is out of range.
+    FileNotFoundError says what to pass when no such model ships with this install;
+    ValueError names the file when it is not a sesqa model, or an option is out of range.
     """
-    from .default import resolve_model
-
-    path = resolve_model(model)
     try:
-        return Scorer.from_checkpoint(path, **kwargs)
+        return Scorer(open_backend(model, device=device, precision=precision), **kwargs)
     except IndexError as e:  # torch.load on some non-checkpoints (a WAV: "RIFF"), not caught by load_checkpoint
-        raise ValueError(f"{str(path)!r} is not a readable sesqa checkpoint ({type(e).__name__}: {e})") from e
+        raise ValueError(f"{str(model)!r} is not a readable sesqa checkpoint ({type(e).__name__}: {e})") from e

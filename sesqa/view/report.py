@@ -178,12 +178,12 @@ def _macros() -> Any:
     return env.get_template(TEMPLATE).module
 
 
-def model_label(model: str | Path | None) -> str:
-    """How the header names the model: its checkpoint path, "(packaged NAME)" added for a packaged one."""
-    from ..scoring.default import packaged_name, resolve_model
+def model_label(model: str | Path | None, scorer: Scorer) -> str:
+    """How the header names the model: the file that scored, "(packaged NAME)" added for a packaged one."""
+    from ..scoring.default import packaged_name
 
-    path, name = resolve_model(model), packaged_name(model)
-    return f"{path} (packaged {name})" if name is not None else str(path)
+    name = packaged_name(model)
+    return f"{scorer.backend.source} (packaged {name})" if name is not None else scorer.backend.source
 
 
 def write_report(
@@ -216,7 +216,7 @@ def write_report(
             n_unscored = sum(1 for i in batch.items if not is_error(i) and not i.scored)
             meta = {
                 "version": __version__,
-                "model": model_label(model),
+                "model": model_label(model, scorer),
                 "date": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
                 "n_files": len(rows),
                 "n_scored": batch.n_scored - n_unscored,

@@ -1,0 +1,117 @@
+"""What runs the network for scoring: one small interface, two engines.
+
+The Scorer, `compare` and `evaluate --shards` hand a backend numpy frames (or latent pairs) and
+get numpy outputs back; they never touch torch themselves, so scoring with an ONNX model never
+imports it (the ~2.4 s that dominated a one-file `sesqa score`).
+
+- `OnnxBackend` (`onnx_backend.py`): a graph from `sesqa export --onnx`, run by onnxruntime on
+  the CPU in fp32. The packaged models ship as ONNX too, and are run this way unless a GPU or
+  bf16 is asked for.
+- `TorchBackend` (`torch_backend.py`): a SesqaModel, from a checkpoint of `sesqa train` or in
+  memory (training's validation), on CPU or GPU, fp32 or bf16 autocast.
+
+`open_backend` picks one for a `--model` value: a packaged model's name, a `.onnx` file or a
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..model.config import ModelConfig
+from .default import packaged_checkpoint, packaged_name, packaged_onnx
+
+CPU_DEVICES = ("auto", "cpu")
+"""--device values an ONNX model (onnxruntime's CPU provider) can honour."""
+
+
+@dataclass(frozen=True, eq=False)
+class FrameOutputs:
+    """Per frame: score (1-5), the score head's logit, type probabilities and strengths
+    (sigmoids, one column per degradation type) and the latent z; all float32 numpy."""
+
+    score: np.ndarray
+    score_logit: np.ndarray
+    dt: np.ndarray
+    ds: np.ndarray
+    z: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class PairOutputs:
+    """Per (z_ref, z_deg) pair: the JND probability and, with a metric head, the raw
+    (normalised) metric estimates; float32 numpy."""
+
+    jnd: np.ndarray
+    mr: np.ndarray | None
+
+
+class Backend(abc.ABC):
+    """A scoring engine and the data its model file carries besides the network."""
+
+    config: ModelConfig
+    metric_stats: dict[str, Any] | None
+    """The metric targets' statistics (to denormalise "mr"), or None."""
+    untrained_heads: dict[str, str]
+    """{head: why} for heads no loss trained: their outputs are withheld."""
+    source: str
+    """The model file (or "in memory")."""
+    precision: str
+
+    @property
+    @abc.abstractmethod
+    def device(self) -> str:
+        """Where it runs, for messages: "cpu", "cuda:0", "cpu (onnxruntime, 2 threads)"."""
+
+    @property
+    @abc.abstractmethod
+    def score_bias(self) -> float:
+        """beta, the bias of the score head's final BatchNorm (appendix A's reference-based score)."""
+
+    @property
+    @abc.abstractmethod
+    def has_metric_head(self) -> bool:
+        """Whether the model estimates the reference-based metrics ("mr" head)."""
+
+    @abc.abstractmethod
+    def frames(self, x: np.ndarray) -> FrameOutputs:
+        """Outputs for frames x, float32 (n, config.frame_samples)."""
+
+    @abc.abstractmethod
+    def pairs(self, z_ref: np.ndarray, z_deg: np.ndarray) -> PairOutputs:
+        """Outputs for latent pairs, each float32 (n, config.latent_dim)."""
+
+
+def open_backend(model: str | Path | None = None, device: str = "auto", precision: str = "fp32") -> Backend:
+    """The backend for a --model value: None or a packaged model's name ("default", "telephony"),
+    a `.onnx` file, or a checkpoint from `sesqa train`.
+
+    A packaged model runs from its ONNX file unless `device` asks for a GPU or `precision` for
+    bf16 (then from its checkpoint, with torch). Raises FileNotFoundError for a missing file and
+    ValueError for one that is not a sesqa model or an option it cannot honour.
+    """
+    name = packaged_name(model)
+    if name is not None:
+        onnx = packaged_onnx(name)
+        if onnx.is_file() and device in CPU_DEVICES and precision == "fp32":
+            from .onnx_backend import OnnxBackend
+
+            return OnnxBackend(onnx)
+        path = packaged_checkpoint(name)
+    else:
+        path = Path(model)  # type: ignore[arg-type]
+    if path.suffix.lower() == ".onnx":
+        from .onnx_backend import OnnxBackend
+
+        return OnnxBackend(path, device=device, precision=precision)
+    from .torch_backend import TorchBackend
+
+    return TorchBackend.from_checkpoint(path, device=device, precision=precision)
+
+
+__all__ = ["CPU_DEVICES", "Backend", "FrameOutputs", "PairOutputs", "open_backend"]
