@@ -5,9 +5,10 @@ reported beside the score instead of hidden in it.
 
 Loudness is ITU-R BS.1770-4 integrated loudness (LUFS): K-weighting, 400 ms blocks every 100 ms,
 an absolute gate at -70 LUFS and a relative gate 10 LU below the ungated mean. The K-weighting
-biquads are pyloudnorm's; the filtering and gating run chunk by chunk with carried state, so a
-two-hour file is measured in constant memory (pyloudnorm's `Meter` needs the whole signal in
-memory and loops over blocks in Python). A test checks agreement with pyloudnorm.
+(`kweight.py`: the biquads pyloudnorm derives, applied by FFT with numpy alone, so scoring never
+imports scipy.signal) and the gating run chunk by chunk with carried state, so a two-hour file is
+measured in constant memory (pyloudnorm's `Meter` needs the whole signal in memory and loops
+over blocks in Python). A test checks agreement with pyloudnorm.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from pyloudnorm.iirfilter import IIRfilter
-from scipy.signal import lfilter
+
+from .kweight import KWeighting
 
 TOO_QUIET_LUFS = -50.0
 """Below this integrated loudness a recording is "too quiet to judge": 34 LU under the -16 LUFS
@@ -91,12 +92,7 @@ class LevelMeter:
         if not isinstance(sample_rate, int) or not 8_000 <= sample_rate <= 384_000:
             raise ValueError(f"sample_rate must be an integer in [8000, 384000] Hz, got {sample_rate!r}")
         self.sample_rate = sample_rate
-        stages = (
-            IIRfilter(4.0, 1 / math.sqrt(2), 1500.0, sample_rate, "high_shelf"),
-            IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass"),
-        )
-        self._coefficients = [(s.b, s.a, s.passband_gain) for s in stages]
-        self._filter_state = [np.zeros(max(len(b), len(a)) - 1) for b, a, _ in self._coefficients]
+        self._k_weighting = KWeighting(sample_rate)
         self._step = int(round(STEP_S * sample_rate))
         self._samples = 0
         self._sum = self._sum_squares = self._peak = 0.0
@@ -141,10 +137,7 @@ class LevelMeter:
         self._clip_run = int(runs[-1]) if ends[-1] == len(magnitude) else 0
 
     def _k_weighted_energy(self, mono: np.ndarray) -> None:
-        y = mono
-        for k, (b, a, gain) in enumerate(self._coefficients):
-            y, self._filter_state[k] = lfilter(b, a, y, zi=self._filter_state[k])
-            y = gain * y
+        y = self._k_weighting.filter(mono)
         energy = np.concatenate([self._tail, y * y])
         whole = len(energy) // self._step * self._step
         self._sub_energy.append(energy[:whole].reshape(-1, self._step).sum(axis=1))
