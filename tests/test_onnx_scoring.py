@@ -71,19 +71,22 @@ def test_compare_agrees_between_the_engines(onnx_scorer: Scorer, torch_scorer: S
         assert a.metrics[name] == pytest.approx(b.metrics[name], rel=TOLERANCE, abs=TOLERANCE), name
 
 
-def test_scoring_with_the_packaged_model_never_imports_torch(tmp_path: Path) -> None:
+def test_scoring_with_the_packaged_model_never_imports_torch_or_scipy(tmp_path: Path) -> None:
+    """`score` and `compare` with the packaged model load neither torch (2.4 s) nor scipy (1.1 s)."""
     code = "\n".join([
         "import sys",
         "from sesqa.cli import app",
-        "try:",
-        f"    app(['score', {str(CLIPS[0])!r}, '--quiet', '--json', {str(tmp_path / 'out.json')!r}], prog_name='sesqa')",
-        "except SystemExit:",
-        "    pass",
-        "print('torch' in sys.modules)",
+        f"for args in (['score', {str(CLIPS[0])!r}, '--quiet', '--json', {str(tmp_path / 'out.json')!r}],",
+        f"             ['compare', {str(CLIPS[0])!r}, {str(CLIPS[1])!r}]):",
+        "    try:",
+        "        app(args, prog_name='sesqa')",
+        "    except SystemExit as e:",
+        "        assert not e.code, e.code",
+        "print('torch' in sys.modules, 'scipy' in sys.modules)",
     ])  # fmt: skip
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip().splitlines()[-1] == "False", "scoring with the packaged model imported torch"
+    assert run.stdout.strip().splitlines()[-1] == "False False", "scoring with the packaged model imported torch or scipy"
     assert json.loads((tmp_path / "out.json").read_text())[0]["score"] is not None
 
 

@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from scipy.special import expit
 
 from ..audio import MIN_DURATION_S, AudioStream, check_duration, open_stream
 from .frames import ArrayStream, FrameIterator, batched
@@ -291,6 +290,11 @@ class _Frames:
         return np.concatenate(getattr(self, name))
 
 
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, overflow-free (scipy.special.expit without importing scipy)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
 def compare(
     scorer: FrameScorer,
     ref: str | Path | np.ndarray,
@@ -345,8 +349,8 @@ def compare(
     if not speech_mask(acc.cat("deg_rms_db")).any():  # a DEG that is silence or DC only: say so
         warnings.append(f"{b.name}: no frame above {SPEECH_FLOOR_DBFS:g} dBFS (silence or only a DC offset): nothing to hear")
     use = speech if speech.any() else np.ones_like(speech)
-    ref_frames, deg_frames = 1 + 4 * expit(l_ref), 1 + 4 * expit(l_deg)
-    reference_frames = 1 + 4 * expit(l_deg - l_ref + beta)
+    ref_frames, deg_frames = 1 + 4 * _sigmoid(l_ref), 1 + 4 * _sigmoid(l_deg)
+    reference_frames = 1 + 4 * _sigmoid(l_deg - l_ref + beta)
     jnd = acc.cat("jnd").astype(np.float64)
     notes = list(mr.notes)
     if not jnd_trained:
