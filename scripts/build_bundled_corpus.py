@@ -203,11 +203,8 @@ assert not any(d.package.startswith(RESERVED_PACKAGE_PREFIXES) for d in DEBS), "
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def ensure_deb(deb: Deb, debs_dir: Path, download: bool) -> Path:

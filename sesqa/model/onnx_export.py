@@ -144,11 +144,8 @@ def _verify(graph: OnnxGraph, path: Path) -> None:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def export_onnx(checkpoint_path: str | os.PathLike[str], out_path: str | os.PathLike[str], *, verify: bool = True) -> Path:

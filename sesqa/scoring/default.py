@@ -19,9 +19,14 @@ PACKAGED_MODELS: dict[str, str] = {"default": "default.ckpt", "telephony": "tele
 DEFAULT_MODEL = MODELS_DIR / PACKAGED_MODELS["default"]
 
 
+def _checkpoint_path(name: str) -> Path:
+    # DEFAULT_MODEL is read at call time: tests point it elsewhere to act out an install without it
+    return DEFAULT_MODEL if name == "default" else MODELS_DIR / PACKAGED_MODELS[name]
+
+
 def packaged_checkpoint(name: str = "default") -> Path:
     """The file of a packaged model; FileNotFoundError with what to do when this install lacks it."""
-    path = DEFAULT_MODEL if name == "default" else MODELS_DIR / PACKAGED_MODELS[name]
+    path = _checkpoint_path(name)
     if not path.is_file():
         raise FileNotFoundError(
             f"no {name} model at {path} (a packaged model this install lacks); pass a checkpoint from `sesqa train` "
@@ -32,7 +37,7 @@ def packaged_checkpoint(name: str = "default") -> Path:
 
 def packaged_onnx(name: str = "default") -> Path:
     """Where the ONNX twin of a packaged model lives (`sesqa export --onnx`; may be absent)."""
-    return (DEFAULT_MODEL if name == "default" else MODELS_DIR / PACKAGED_MODELS[name]).with_suffix(".onnx")
+    return _checkpoint_path(name).with_suffix(".onnx")
 
 
 def default_checkpoint() -> Path:
