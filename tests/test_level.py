@@ -8,6 +8,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
+from sesqa.audio.kweight import KWeighting
 from sesqa.audio.level import CLIP_RUN_SAMPLES, LevelMeter, measure_level
 
 SR = 48_000
@@ -33,6 +34,21 @@ def test_loudness_agrees_with_pyloudnorm(sr, speech):
     x = x[: len(x) // (sr // 10) * (sr // 10)]  # whole 100 ms steps: pyloudnorm's last block is then complete
     expected = pyloudnorm.Meter(sr).integrated_loudness(x)
     assert measure_level(x, sr).loudness_lufs == pytest.approx(expected, abs=0.01)
+
+
+@pytest.mark.parametrize("sr", [8_000, 48_000])
+@pytest.mark.parametrize("chunk", [1_000_000, 7_777, 300])
+def test_k_weighting_equals_the_recursive_filters(sr, chunk):
+    """The FFT blocks, their overlaps and the chunks' overlaps add up to pyloudnorm's two biquads."""
+    from scipy.signal import lfilter
+
+    x = np.random.default_rng(1).standard_normal(3 * sr + 11)
+    expected = x
+    for stage in pyloudnorm.Meter(sr)._filters.values():
+        expected = lfilter(stage.b, stage.a, expected)
+    k_weighting = KWeighting(sr)
+    got = np.concatenate([k_weighting.filter(x[i : i + chunk]) for i in range(0, len(x), chunk)])
+    assert np.max(np.abs(got - expected)) < 1e-9
 
 
 def test_streaming_in_odd_chunks_equals_one_call(speech):

@@ -502,6 +502,28 @@ def test_api_errors_and_files(tmp_path: Path, scorer: Scorer) -> None:
     assert out[1].to_json() == {"path": str(tmp_path / "gone.wav"), "error": f"{tmp_path / 'gone.wav'}: no such file"}
 
 
+def test_score_files_reads_ahead_yet_equals_score_file_by_file(tmp_path: Path, scorer: Scorer) -> None:
+    """Files read in a thread, several batches each: same results, in order, and a file failing
+    after some of its batches were scored leaves nothing behind in the next file's result."""
+    small = Scorer(scorer.backend, batch_size=2)
+    late_nan = 0.5 * speech_like(14.0, seed=3)
+    late_nan[13 * SR] = np.nan  # in the reader's second 10 s block: five batches go first
+    files = [
+        _wav(tmp_path / "a.wav", 0.5 * speech_like(5.0, seed=1)),
+        _wav(tmp_path / "nan.wav", late_nan, subtype="FLOAT"),
+        _wav(tmp_path / "b.wav", 0.3 * speech_like(4.0, seed=2)),
+    ]
+    out = list(small.score_files(files))
+    assert [type(r) for r in out] == [ScoreResult, FileError, ScoreResult]
+    assert "NaN" in out[1].error and "nan.wav" in out[1].error
+    for path, got in zip([files[0], files[2]], [out[0], out[2]]):
+        alone = small.score(path)
+        assert got.source == str(path)
+        np.testing.assert_array_equal(got.frame_scores, alone.frame_scores)
+        np.testing.assert_array_equal(got.frame_starts_s, alone.frame_starts_s)
+        assert got.score == alone.score
+
+
 def test_interrupted_batch_leaves_no_outputs(tmp_path: Path, scorer: Scorer) -> None:
     from sesqa.scoring.output import score_paths
 

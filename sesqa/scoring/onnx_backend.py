@@ -2,8 +2,9 @@
 
 Threads: onnxruntime's intra-op pool gets one thread per CPU this process may use (its affinity
 mask: `taskset -c 0-3 sesqa score ...`, a Slurm allocation or a container's cpuset narrow it),
-or `threads` when given; inter-op work is serial. To pin scoring to some cores, start it under
-`taskset` (or `numactl --physcpubind`): the pool follows the mask.
+or `threads` when given; inter-op work is serial, and idle workers sleep instead of spinning.
+To pin scoring to some cores, start it under `taskset` (or `numactl --physcpubind`): the pool
+follows the mask.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class OnnxBackend(Backend):
         options.intra_op_num_threads = threads or available_cpus()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only: its warnings are about graph optimisations
+        # Idle workers sleep rather than spin: spinning, they hold the cores that reading the next
+        # file needs between runs (20 files on 2 cores: 10 % faster without spinning).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime's errors share no base class more precise than Exception

@@ -39,6 +39,7 @@ from ..audio import AudioError, Level, measure_level, resample
 from ..model.config import ModelConfig
 from .backend import Backend, open_backend
 from .frames import DEFAULT_HOP_S, ArrayStream, FrameIterator, FrameStats, batched, iter_frames
+from .prefetch import prefetched
 from .speech import SCORE_DECIMALS, finite_or_none, frame_rms_db, no_speech_warning, speech_mask
 
 if TYPE_CHECKING:
@@ -287,16 +288,20 @@ class Scorer:
         acc = _Accumulator()
         with self.frames(audio, sr, channel) as frames:
             for starts, batch in batched(frames, self.batch_size):
-                out = self.backend.frames(batch)
-                acc.scores.append(out.score)
-                acc.dt.append(out.dt)
-                acc.ds.append(out.ds)
-                acc.starts.append(starts)
-                acc.rms_db.append(frame_rms_db(batch))
-                if embeddings:
-                    acc.z.append(out.z)
+                self._run(acc, starts, batch, embeddings)
             stats = frames.stats
         return self._result(source, acc, stats, embeddings)
+
+    def _run(self, acc: _Accumulator, starts: np.ndarray, batch: np.ndarray, embeddings: bool) -> None:
+        """One batch of frames through the network, its outputs kept in `acc`."""
+        out = self.backend.frames(batch)
+        acc.scores.append(out.score)
+        acc.dt.append(out.dt)
+        acc.ds.append(out.ds)
+        acc.starts.append(starts)
+        acc.rms_db.append(frame_rms_db(batch))
+        if embeddings:
+            acc.z.append(out.z)
 
     def _result(self, source: str, acc: _Accumulator, stats: FrameStats, embeddings: bool) -> ScoreResult:
         starts, scores, rms_db = (np.concatenate(a) for a in (acc.starts, acc.scores, acc.rms_db))
@@ -342,13 +347,43 @@ class Scorer:
         )
 
     def score_files(self, paths: Iterable[str | Path], channel: int | None = None, embeddings: bool = False) -> Iterator[ScoreResult | FileError]:
-        """Score each file in turn; a file that fails gives a FileError and the batch goes on."""
+        """Score each file in turn; a file that fails gives a FileError and the batch goes on.
+
+        The files are read, resampled and metered in a thread a couple of batches ahead of the
+        network (`prefetch.py`), so the two overlap; the results are those of `score`, in order.
+        """
+        acc = _Accumulator()
+        for path, item in prefetched(self._read_files(paths, channel)):
+            if isinstance(item, _Batch):
+                self._run(acc, item.starts, item.frames, embeddings)
+                continue
+            if isinstance(item, AudioError):
+                log.debug("%s", item)
+                yield FileError(str(path), str(item))
+            else:
+                yield self._result(str(path), acc, item, embeddings)
+            acc = _Accumulator()
+
+    def _read_files(self, paths: Iterable[str | Path], channel: int | None) -> Iterator[tuple[str | Path, _Batch | FrameStats | AudioError]]:
+        """Per file: its batches of frames, then its FrameStats, or an AudioError once it fails."""
         for path in paths:
             try:
-                yield self.score(path, channel=channel, embeddings=embeddings)
+                with self.frames(path, channel=channel) as frames:
+                    for starts, batch in batched(frames, self.batch_size):
+                        yield path, _Batch(starts, batch)
+                    stats = frames.stats
             except AudioError as e:
-                log.debug("%s", e)
-                yield FileError(str(path), str(e))
+                yield path, e
+                continue
+            yield path, stats
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Frames read ahead of the network: their start times (s) and samples (batch, samples)."""
+
+    starts: np.ndarray
+    frames: np.ndarray
 
 
 def open_scorer(model: str | Path | None = None, *, device: str = "auto", precision: str = "fp32", **kwargs: Any) -> Scorer:
