@@ -1,4 +1,4 @@
-"""Commands that make a model: train, export."""
+"""Commands that make a model: train, export, ablate (Table 2: one training run per loss left out)."""
 
 from __future__ import annotations
 
@@ -95,3 +95,43 @@ def export(
     except (ValueError, FileNotFoundError, OSError) as e:
         fail(e)
     typer.echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {dtype} weights; was {source.stat().st_size / 1e6:.1f} MB)")
+
+
+@app.command()
+def ablate(
+    shards: Annotated[Path, typer.Option(help="Generated shards (train-, valid- and test-*.tar): every row trains on train, is evaluated on --split.")],
+    out: Annotated[Path, typer.Option(help="Folder: rows/<row>/ training runs, ablation.csv and ablation.md.")],
+    mos: Annotated[Optional[list[Path]], typer.Option(help="MOS CSV to train with (repeatable); rows that need it are n/a without it.")] = None,
+    jnd: Annotated[Optional[list[Path]], typer.Option(help="JND pairs to train with (repeatable); the L_JND row is n/a without them.")] = None,
+    labels: Annotated[Optional[Path], typer.Option(help="MOS CSV to evaluate each row on (L_MOS, and so E_TOTAL); keep it apart from --mos.")] = None,
+    rows: Annotated[str, typer.Option(help="Rows to run, e.g. full,without-rank (default: all ten of Table 2).")] = "",
+    steps: Annotated[int, typer.Option(help="Training steps per row.", min=1)] = 600,
+    model_size: Annotated[str, typer.Option(help="Encoder size: paper, small, tiny.")] = "tiny",
+    batch_size: Annotated[int, typer.Option(help="Quadruples per step.", min=1)] = 16,
+    lr: Annotated[float, typer.Option(help="Learning rate, the same for every row.")] = 1e-3,
+    seed: Annotated[int, typer.Option(help="One seed for every row's training and for the bootstrap.")] = 0,
+    split: Annotated[str, typer.Option(help="Shard split the rows are evaluated on.")] = "test",
+    max_quadruples: Annotated[Optional[int], typer.Option(help="Evaluate on at most this many quadruples of --split.", min=1)] = None,
+    boot: Annotated[int, typer.Option(help="Bootstrap resamples per interval (0: none).", min=0)] = 1000,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[str, typer.Option(help="Training precision: auto, fp32 or bf16 (evaluation is fp32).", metavar="auto|fp32|bf16")] = "auto",
+    workers: Annotated[int, typer.Option(help="Processes decoding shards per training run.")] = 1,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debugging details to stderr.")] = False,
+) -> None:
+    """The paper's loss ablation (Table 2): one run per row on the same data, seed and schedule, each evaluated; resumable row by row."""
+    from ..evaluation.ablation import AblateConfig, run_ablation, table_rows
+
+    log_to_stderr(verbose, logging.INFO)
+    try:
+        config = AblateConfig(
+            shards=shards, out=out, mos=tuple(mos or ()), jnd=tuple(jnd or ()), labels=labels,
+            rows=tuple(r.strip() for r in rows.split(",") if r.strip()), steps=steps, model_size=model_size,
+            batch_size=batch_size, lr=lr, seed=seed, split=split, max_quadruples=max_quadruples, n_boot=boot,
+            device=device, precision=precision, workers=workers,
+        )  # fmt: skip
+        results = run_ablation(config, progress=True, on_row=lambda r: typer.echo(" | ".join(table_rows([r])[0][:5]), err=True))
+    except (ValueError, FileNotFoundError) as e:
+        fail(e)
+    for cells in table_rows(results):
+        typer.echo(f"{cells[0]:<28} " + "  ".join(f"{c:<24}" for c in cells[1:5]) + (f"  ({cells[6]})" if cells[6] else ""))
+    typer.echo(f"wrote {out / 'ablation.csv'} and {out / 'ablation.md'}")
