@@ -36,7 +36,7 @@ def synthetic_batch(batch_size: int, n_types: int, frame_samples: int = 48_000) 
     return Batch(
         quad=QuadBatch(
             frames=0.1 * torch.randn(batch_size, 4, frame_samples, generator=g),
-            types_i=types, types_j=types, strength_i=types * 0.5, strength_j=types * 0.5,
+            types_i=types, types_j=types, strength_i=types * 0.5, strength_j=types * 0.5, rated_i=types, rated_j=types,
             metrics=torch.randn(batch_size, len(METRICS), generator=g),
             metrics_mask=torch.ones(batch_size, len(METRICS), dtype=torch.bool),
         )

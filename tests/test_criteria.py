@@ -150,6 +150,8 @@ def _quad_batch(scores: np.ndarray) -> tuple[Encoded, Batch]:
         types_j=zeros,
         strength_i=zeros,
         strength_j=zeros,
+        rated_i=zeros,
+        rated_j=zeros,
         metrics=torch.zeros(b, 0, dtype=torch.float64),
         metrics_mask=torch.zeros(b, 0, dtype=torch.bool),
     )

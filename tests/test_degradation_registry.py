@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sesqa.generator.degradations import REGISTRY, AppliedDegradation, SamplingContext
+from sesqa.generator.degradations.base import strengthless_types
 from sesqa.generator.degradations.pools import pool_members
 
 from .helpers import SR
@@ -22,6 +23,20 @@ def test_registry_holds_the_papers_37_with_their_weights():
     for name, deg in REGISTRY.items():
         mildest, most_severe = deg.strength_range
         assert mildest != most_severe or name == "reverse", name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_degradation_without_strength_has_a_degenerate_range_and_vice_versa(name):
+    deg = REGISTRY[name]
+    assert isinstance(deg.has_strength, bool)
+    mildest, most_severe = deg.strength_range
+    assert deg.has_strength == (mildest != most_severe), f"{name}: has_strength {deg.has_strength}, strength_range {deg.strength_range}"
+
+
+def test_strengthless_types_are_reverse_alone():
+    assert strengthless_types() == ("reverse",)
+    assert strengthless_types(pool_members("paper")) == ("reverse",)
+    assert strengthless_types(pool_members("telephony")) == ()
 
 
 @pytest.mark.parametrize("name", NAMES)

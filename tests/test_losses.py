@@ -70,6 +70,8 @@ def make_quad() -> tuple[torch.Tensor, QuadBatch]:
         types_j=t([[0, 1], [0, 1]]),
         strength_i=t([[0.0, 0.0], [0.0, 0.25]]),
         strength_j=t([[0.0, 0.5], [0.0, 0.75]]),
+        rated_i=t([[1, 0], [0, 1]]),  # every present type has a strength here
+        rated_j=t([[0, 1], [0, 1]]),
         metrics=t([[-1.5, 0.0], [0.5, -1.0]]),
         metrics_mask=torch.tensor([[True, False], [True, True]]),
     )
@@ -194,6 +196,36 @@ def test_every_loss_is_differentiable_even_with_nan_in_masked_metrics():
         assert any(g is not None and g.abs().sum() > 0 for g in grads), name
         assert all(g is None or torch.isfinite(g).all() for g in grads), name
     assert losses["mr"].item() == pytest.approx(EXPECTED["mr"])
+
+
+def ds_and_gradient(z: torch.Tensor, quad: QuadBatch, column: int = 0, shift: float = 0.0) -> tuple[float, torch.Tensor]:
+    """L_DS and its gradient w.r.t. the latents, with the "ds" head's output for `column` moved by `shift`."""
+    z = z.clone()
+    z[..., 1 + column] += shift  # FakeModel's "ds" head reads column c from z[..., 1 + c]
+    z.requires_grad_(True)
+    value = SPEC["ds"].fn(FakeModel(), Encoded(quad=z), Batch(quad=quad))
+    (grad,) = torch.autograd.grad(value, z)
+    return value.item(), grad
+
+
+def test_ds_ignores_a_type_without_strength():
+    """Type 1 present but without a strength (as reverse): unrated, strength label 0, nothing in L_DS."""
+    z, quad = make_quad()
+    rated = t([1, 0])
+    quad.rated_i, quad.rated_j = quad.types_i * rated, quad.types_j * rated
+    quad.strength_i, quad.strength_j = quad.strength_i * rated, quad.strength_j * rated
+    value, grad = ds_and_gradient(z, quad)
+    # only q0's ik, il are rated (type 0, strength 0, estimate sig(0)) -> (.5 + .5) / 8 frames
+    assert value == pytest.approx((0.5 + 0.5) / 8, abs=1e-12)
+    assert torch.count_nonzero(grad[..., 2]) == 0  # the unrated column gets no gradient
+    for shift in (-3.0, 2.5):
+        moved, moved_grad = ds_and_gradient(z, quad, column=1, shift=shift)
+        assert moved == value and torch.equal(moved_grad, grad)
+        rated_moved, rated_grad = ds_and_gradient(z, quad, column=0, shift=shift)
+        assert rated_moved != pytest.approx(value, abs=1e-6) and not torch.equal(rated_grad, grad)
+    # the same batch with type 1 rated again: its column counts (what reverse did before)
+    _, full = make_quad()
+    assert ds_and_gradient(z, full, column=1, shift=2.5)[0] != pytest.approx(ds_and_gradient(z, full)[0], abs=1e-6)
 
 
 def test_select_losses():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -19,6 +20,8 @@ from sesqa.model import (
     save_checkpoint,
 )
 from sesqa.model import checkpoint as checkpoint_module
+from sesqa.model import onnx_meta
+from sesqa.model.config import FORMAT_1_STRENGTHLESS_TYPES
 from sesqa.model.encoder import BlurPool, MuLaw
 
 TYPES = ("clean", "noise", "clipping")
@@ -227,7 +230,7 @@ def test_config_validation_names_field(field, value):
 
 
 def test_config_json_round_trip():
-    cfg = tiny_config(mu_init=5)
+    cfg = tiny_config(mu_init=5, strengthless_types=["clipping"])
     data = cfg.to_json()
     assert isinstance(cfg.mu_init, float)
     assert data["pool_channels"] == [4, 4, 8, 8]
@@ -237,6 +240,25 @@ def test_config_json_round_trip():
     back = ModelConfig.from_json(data)
     assert back == cfg
     assert hash(back) == hash(cfg)
+
+
+def test_types_without_strength_round_trip_and_old_configs_mean_format_1():
+    cfg = tiny_config(degradation_types=("clean", "reverse", "mp3"), strengthless_types=["mp3"])
+    assert cfg.strengthless_types == ("mp3",) and cfg.strengthless == ("mp3",)
+    assert cfg.has_strength("reverse") and not cfg.has_strength("mp3")  # the recorded list, not format 1's
+    for config in (cfg, tiny_config(strengthless_types=()), tiny_config()):
+        assert ModelConfig.from_json(json.loads(json.dumps(config.to_json()))) == config  # checkpoint form
+        meta = onnx_meta.decode_metadata(onnx_meta.encode_metadata(config, None, {}, 0.0, "test"))  # ONNX form
+        assert meta.config == config and meta.config.strengthless == config.strengthless
+    old = tiny_config(degradation_types=("clean", "reverse", "mp3")).to_json()
+    del old["strengthless_types"]  # saved before the field existed
+    legacy = ModelConfig.from_json(old)
+    assert legacy.strengthless_types is None and legacy.strengthless == FORMAT_1_STRENGTHLESS_TYPES == ("reverse",)
+    assert not legacy.has_strength("reverse") and legacy.has_strength("mp3")
+    assert tiny_config().strengthless == ()  # format 1's, among types that lack reverse
+    for bad in (("clean",), ("vinyl_crackle",), ("clipping", "clipping"), "clipping"):
+        with pytest.raises(ValueError, match=r"ModelConfig\.strengthless_types must be .*got"):
+            tiny_config(strengthless_types=bad)
 
 
 def test_config_from_json_rejects_unknown_and_missing():

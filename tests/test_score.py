@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -152,6 +153,28 @@ def test_json_frames_carry_each_frames_top_three_degradations(tmp_path: Path) ->
     withheld = Scorer(warmed_up(tiny_config(degradation_types=types)), untrained_heads={"dt": "its loss was off"}).score(path)
     assert withheld.frame_degradations is None and withheld.degradations == ()
     assert all(f["degradations"] == [] for f in withheld.to_json()["frames"])
+
+
+def test_a_type_without_strength_gets_no_strength(tmp_path: Path) -> None:
+    """reverse has no strength: its guess's strength is NaN, null in JSON, and absent from the CSV and table."""
+    types = ("clean", "additive_noise", "reverse")  # two guesses: both are reported
+    path = _wav(tmp_path / "x.wav", 0.5 * speech_like(3.0, seed=8))
+    for config in (tiny_config(degradation_types=types, strengthless_types=("reverse",)), tiny_config(degradation_types=types)):  # recorded; old model
+        model_path = tmp_path / "rev.ckpt"
+        save_checkpoint(model_path, warmed_up(config), metric_stats=STATS)
+        result = Scorer.from_checkpoint(model_path).score(path)
+        guesses = {d.name: d for d in result.degradations}
+        assert set(guesses) == {"additive_noise", "reverse"}
+        assert math.isnan(guesses["reverse"].strength) and 0 <= guesses["additive_noise"].strength <= 1
+        written = {d["type"]: d for d in result.to_json()["degradations"]}
+        assert written["reverse"]["strength"] is None and written["additive_noise"]["strength"] is not None
+        res = run_cli("score", path, "--model", model_path, "--json", tmp_path / "s.json", "--csv", tmp_path / "s.csv")
+        assert res.exit_code == 0, res.output
+        assert not re.search(r"\bnan\b", res.output + (tmp_path / "s.csv").read_text(), re.IGNORECASE)
+        text = (tmp_path / "s.json").read_text()
+        assert "NaN" not in text and {d["type"]: d["strength"] for d in json.loads(text)[0]["degradations"]}["reverse"] is None
+    rated = Scorer(warmed_up(tiny_config(degradation_types=types, strengthless_types=()))).score(path)
+    assert all(math.isfinite(d.strength) for d in rated.degradations)  # the model's own list decides
 
 
 def test_embedding_names_are_collision_safe(tmp_path: Path) -> None:

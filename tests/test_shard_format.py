@@ -19,7 +19,17 @@ from sesqa.generator.degradations import AppliedDegradation
 from sesqa.generator.degradations.pools import pool_members
 from sesqa.shards import read_records, read_shard
 from sesqa.shards.check import check
-from sesqa.shards.manifest import DEGRADATION_TYPES, FORMAT_1_DEGRADATION_TYPES, MANIFEST, read_degradation_types, read_vocabulary
+from sesqa.shards.manifest import (
+    DEGRADATION_TYPES,
+    FORMAT_1_DEGRADATION_TYPES,
+    FORMAT_1_STRENGTHLESS_TYPES,
+    MANIFEST,
+    STRENGTHLESS_TYPES,
+    read_degradation_types,
+    read_strengthless,
+    read_vocabulary,
+    strengthless_types_of,
+)
 from sesqa.shards.schema import DegradationStep, QuadrupleRecord
 from sesqa.shards.stats import read_stats
 from sesqa.trainer.quad_labels import quad_labels, vocabulary
@@ -106,6 +116,28 @@ def test_vocabulary_from_manifests_must_agree(tmp_path):
     with pytest.raises(ValueError, match="list of non-empty strings"):
         read_degradation_types(c)
     assert read_degradation_types(tmp_path) == FORMAT_1_DEGRADATION_TYPES  # no manifest: format 1
+
+
+def test_types_without_strength_come_from_the_manifest_or_format_1(tmp_path):
+    assert STRENGTHLESS_TYPES not in json.loads((FIXTURE / MANIFEST).read_text())
+    assert read_strengthless([FIXTURE]) == FORMAT_1_STRENGTHLESS_TYPES == ("reverse",)  # predates the key
+    assert strengthless_types_of(None) == ("reverse",)  # no manifest at all: format 1
+    a, b, c = (tmp_path / n for n in "abc")
+    for d, manifest in (
+        (a, {DEGRADATION_TYPES: ["mp3", "opus"]}),  # no key, no reverse among its types: none
+        (b, {DEGRADATION_TYPES: ["mp3", "reverse"], STRENGTHLESS_TYPES: []}),  # the key wins over format 1
+        (c, {DEGRADATION_TYPES: ["reverse", "mp3"]}),
+    ):
+        d.mkdir()
+        (d / MANIFEST).write_text(json.dumps(manifest))
+    assert read_strengthless([a]) == () and read_strengthless([b]) == () and read_strengthless([c]) == ("reverse",)
+    assert strengthless_types_of({DEGRADATION_TYPES: ["reverse", "mp3", "opus"], STRENGTHLESS_TYPES: ["opus", "reverse"]}) == ("reverse", "opus")
+    for bad, match in ((["vinyl_crackle"], "not among"), ("reverse", "list of non-empty strings"), (["mp3", "mp3"], "twice")):
+        with pytest.raises(ValueError, match=match):
+            strengthless_types_of({DEGRADATION_TYPES: ["mp3"], STRENGTHLESS_TYPES: bad}, "x/manifest.json")
+    (b / MANIFEST).write_text(json.dumps({DEGRADATION_TYPES: ["reverse", "mp3"], STRENGTHLESS_TYPES: []}))
+    with pytest.raises(ValueError, match="different types without a strength"):
+        read_strengthless([b, c])
 
 
 def test_steps_are_validated_as_plain_data_and_typed_only_on_replay():

@@ -18,7 +18,7 @@ from sesqa.generator.run import GenerateConfig, generate
 from sesqa.shards import ShardError, read_shard
 from sesqa.shards.codec import decode_flac, encode_flac, gain_for
 from sesqa.shards.check import check
-from sesqa.shards.manifest import read_vocabulary
+from sesqa.shards.manifest import MANIFEST, STRENGTHLESS_TYPES, read_strengthless, read_vocabulary
 from sesqa.shards.reader import decode_sample
 
 from .helpers import SR
@@ -88,6 +88,8 @@ def test_check_passes_on_good_shards_and_fails_on_corrupt_ones(shard_dir, tmp_pa
     assert "quadruples: test" in ok.output and "OK" in ok.output
     assert "additive_noise" in ok.output or "reverse" in ok.output
     assert read_vocabulary([shard_dir]) == pool_members("paper")  # the manifest carries the vocabulary
+    assert json.loads((shard_dir / MANIFEST).read_text())[STRENGTHLESS_TYPES] == ["reverse"]  # and the types without a strength
+    assert read_strengthless([shard_dir]) == ("reverse",)
 
     broken = tmp_path / "broken"
     broken.mkdir()

@@ -20,14 +20,15 @@ from sesqa.generator.degradations.pools import pool_members
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.labels import JndItem, MosItem
 from sesqa.shards import read_shard
-from sesqa.shards.manifest import read_vocabulary
+from sesqa.shards.manifest import read_strengthless, read_vocabulary
 from sesqa.shards.moments import RunningStats
 from sesqa.shards.schema import DegradationStep
 from sesqa.shards.stats import read_stats
 from sesqa.trainer.augment import Augment, augment_group, draw_factor
-from sesqa.trainer.batch import QuadBatch
+from sesqa.trainer.batch import Batch, Encoded, QuadBatch
 from sesqa.trainer.labelled import JndStream, MosStream, split_holdout
-from sesqa.trainer.quad_labels import quad_labels, vocabulary
+from sesqa.trainer.losses import ds_loss
+from sesqa.trainer.quad_labels import collate, quad_labels, vocabulary
 from sesqa.trainer.quadruples import QuadrupleStream
 from sesqa.trainer.shard_plan import count_samples, round_robin_share, shard_sizes
 
@@ -144,6 +145,67 @@ def test_labels_of_a_record_by_hand(shards):
         quad_labels(r2, vocab, ("si_sdr",), None)
 
 
+def reverse_record(shards):
+    """A record whose x_i chain holds reverse (with the noise strength the generator records) and low_pass."""
+    record = next(read_shard(shards[0])).record
+    step = lambda t, s: DegradationStep(t, s, {})
+    return dataclasses.replace(record, chain_i=(step("reverse", 0.8), step("low_pass", 0.25)), chain_j=(step("mp3", 0.6),), metrics={})
+
+
+def test_reverse_carries_no_strength_label(shards):
+    vocab = vocabulary()
+    at = vocab.index
+    r = reverse_record(shards)
+    for labels in (quad_labels(r, vocab, (), None, strengthless_types=("reverse",)), quad_labels(r, vocab, (), None)):  # format 1's by default
+        for types, strength, rated in ((labels.types_i, labels.strength_i, labels.rated_i), (labels.types_j, labels.strength_j, labels.rated_j)):
+            assert types[at("reverse")] == 1 and strength[at("reverse")] == 0 and rated[at("reverse")] == 0
+            assert rated[at("low_pass")] == 1 and strength[at("low_pass")] > 0
+            np.testing.assert_array_equal(rated, types * (np.arange(len(vocab)) != at("reverse")))
+            assert rated.dtype == np.float32
+        assert labels.rated_j[at("mp3")] == 1 and labels.rated_i[at("mp3")] == 0
+    rated_anyway = quad_labels(r, vocab, (), None, strengthless_types=())  # the label comes from the manifest's list
+    assert rated_anyway.strength_i[at("reverse")] == pytest.approx(0.8) and rated_anyway.rated_i[at("reverse")] == 1
+    with pytest.raises(ValueError, match="strengthless_types"):
+        quad_labels(r, vocab, (), None, strengthless_types=("clean",))
+    with pytest.raises(ValueError, match="strengthless_types"):
+        QuadrupleStream(shards, vocab, (), None, batch_size=1, strengthless_types=("clean",))
+
+
+def test_reverse_contributes_nothing_to_ds(shards):
+    """Through the real labels and collate: moving the "ds" output for reverse moves neither L_DS nor its gradient."""
+    vocab = vocabulary()
+    labels = quad_labels(reverse_record(shards), vocab, (), None, strengthless_types=("reverse",))
+    batch = Batch(quad=collate([np.zeros((4, 8), np.float32)], [labels]))
+    assert torch.equal(batch.quad.rated_i, torch.from_numpy(labels.rated_i)[None])
+
+    class DsOutput:
+        """The "ds" head's pre-sigmoid output (4 frames, V types), given directly."""
+
+        def __init__(self, out: torch.Tensor):
+            self.out = out
+
+        def head(self, name, z, z_other=None):
+            return self.out
+
+    base = torch.linspace(-1.0, 1.0, 4 * len(vocab)).reshape(4, len(vocab))
+
+    def ds(column: str, shift: float) -> tuple[float, torch.Tensor]:
+        out = base.clone()
+        out[:, vocab.index(column)] += shift
+        out.requires_grad_(True)
+        value = ds_loss(DsOutput(out), Encoded(quad=torch.zeros(1, 4, 3)), batch)
+        (grad,) = torch.autograd.grad(value, out)
+        return value.item(), grad
+
+    value, grad = ds("reverse", 0.0)
+    assert torch.count_nonzero(grad[:, vocab.index("reverse")]) == 0
+    for shift in (-2.0, 3.0):
+        moved, moved_grad = ds("reverse", shift)
+        assert moved == value and torch.equal(moved_grad, grad)
+        for rated in ("low_pass", "mp3"):
+            assert ds(rated, shift)[0] != pytest.approx(value, abs=1e-6)
+
+
 def test_training_refuses_valid_shards_of_another_vocabulary(shard_dir, tmp_path):
     from sesqa.shards.manifest import MANIFEST
     from sesqa.trainer.config import TrainConfig
@@ -157,12 +219,25 @@ def test_training_refuses_valid_shards_of_another_vocabulary(shard_dir, tmp_path
         train(config, progress=False)
 
 
+def test_the_model_records_the_manifests_types_without_strength(shard_dir, tmp_path):
+    from sesqa.model import load_checkpoint
+    from sesqa.trainer.config import TrainConfig
+    from sesqa.trainer.loop import train
+
+    config = TrainConfig(out=tmp_path / "run", shards=shard_dir, steps=1, batch_size=2, swa=False, model_preset="tiny", device="cpu", workers=0)
+    train(config, progress=False)
+    saved = load_checkpoint(tmp_path / "run" / "last.ckpt").config
+    assert saved.strengthless_types == read_strengthless([shard_dir]) == ("reverse",) and not saved.has_strength("reverse")
+
+
 # --- the quadruple stream -------------------------------------------------------------------------
 
 
 def test_stream_batches_shapes_and_determinism(shards, stats, keys_by_frames):
     assert count_samples(shards) == N_QUADS and shard_sizes(shards) == [4, 4, 4, 4, 2]
-    batches = list(make_stream(shards, stats, batch_size=4))
+    strengthless = read_strengthless([shards[0].parent])  # as the trainer reads it, next to the vocabulary
+    assert strengthless == ("reverse",)
+    batches = list(make_stream(shards, stats, batch_size=4, strengthless_types=strengthless))
     assert [b.frames.shape[0] for b in batches] == [4, 4, 4, 4, 2]
     b = batches[0]
     assert b.frames.shape == (4, 4, SR) and b.frames.dtype == torch.float32
@@ -170,6 +245,14 @@ def test_stream_batches_shapes_and_determinism(shards, stats, keys_by_frames):
         assert getattr(b, name).shape == (4, 38) and getattr(b, name).dtype == torch.float32
     assert b.metrics.shape == (4, 1) and b.metrics.dtype == torch.float32 and b.metrics_mask.dtype == torch.bool
     assert torch.all(b.types_j[:, 0] == 0)  # x_j is never clean
+    reverse = vocabulary().index("reverse")  # the manifest's only type without a strength
+    for x in batches:
+        for side in "ij":
+            types, rated, strength = (getattr(x, f"{n}_{side}") for n in ("types", "rated", "strength"))
+            assert rated.shape == types.shape and rated.dtype == torch.float32
+            assert torch.all(rated[:, reverse] == 0) and torch.all(strength[:, reverse] == 0)
+            keep = torch.arange(types.shape[1]) != reverse
+            assert torch.equal(rated[:, keep], types[:, keep])
     keys = keys_of(batches, keys_by_frames)
     assert sorted(keys) == sorted(keys_by_frames.values())  # every quadruple once, frames undamaged
 

@@ -33,8 +33,9 @@ from ..progress import forward_records, progress_bar, queue_logging
 from ..seeds import check_seed
 from ..shards.schema import SCHEMA, SPLITS, QuadrupleRecord, SourceRef
 from ..shards.writer import ShardWriter, gain_for
-from ..shards.manifest import DEGRADATION_TYPES, MANIFEST
+from ..shards.manifest import DEGRADATION_TYPES, MANIFEST, STRENGTHLESS_TYPES
 from ..shards.stats import write_stats
+from .degradations.base import strengthless_types
 from .degradations.pools import DEFAULT_POOL, check_encoders, check_pool, pool_members, pool_weights
 from .metrics import METRIC_NAMES, compute
 from .quadruple import QuadrupleMaker
@@ -285,6 +286,7 @@ def _write_manifest(config: GenerateConfig, tasks: list[ShardTask], clean: Corpu
         "sample_rate": SAMPLE_RATE,
         "pool": config.pool,
         DEGRADATION_TYPES: list(pool_members(config.pool)),  # the trainer's label vocabulary, in registry order
+        STRENGTHLESS_TYPES: list(strengthless_types(pool_members(config.pool))),  # no strength label for these
         "splits": {
             split: {
                 "quadruples": size,

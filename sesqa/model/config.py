@@ -17,6 +17,13 @@ _FLOATS = ("mu_init", "gate_init", "dc_cutoff_hz")
 LEGACY_FRONT_END = {"dc_cutoff_hz": 0.0, "frame_level_dbfs": None, "canonical_polarity": False}
 """Front-end fields as a checkpoint saved before the front-end existed means them: all off, so
 such a checkpoint loads and scores exactly as it did."""
+LEGACY_STRENGTHLESS = {"strengthless_types": None}
+"""`strengthless_types` as a checkpoint saved before the field existed means it: unknown, resolved
+to `FORMAT_1_STRENGTHLESS_TYPES` among its degradation types."""
+FORMAT_1_STRENGTHLESS_TYPES: tuple[str, ...] = ("reverse",)
+"""The degradation types without a strength before models recorded them. A copy of
+`sesqa.shards.manifest.FORMAT_1_STRENGTHLESS_TYPES` (frozen): sesqa.model imports nothing from
+the rest of sesqa."""
 
 
 def _is_int(value: Any) -> bool:
@@ -38,6 +45,9 @@ class ModelConfig:
 
     `degradation_types` is the vocabulary of the DT and DS heads, index 0 being "clean";
     `metric_names` are the targets of the MR head, which is absent when the tuple is empty.
+    `strengthless_types` are the degradation types without a strength (e.g. reverse): the DS
+    head learns nothing for them (their label is noise), so the scorer reports no strength. None (a model
+    saved before the field) means `FORMAT_1_STRENGTHLESS_TYPES`; `strengthless` resolves it.
 
     `dc_cutoff_hz`, `frame_level_dbfs` and `canonical_polarity` configure the input front-end
     (`sesqa.model.frontend`): sub-audio removal below the cutoff (0 = off), every frame scaled
@@ -60,6 +70,7 @@ class ModelConfig:
     head_hidden: int = 400
     degradation_types: tuple[str, ...] = ("clean",)
     metric_names: tuple[str, ...] = ()
+    strengthless_types: tuple[str, ...] | None = None
     dc_cutoff_hz: float = 20.0
     frame_level_dbfs: float | None = -16.0
     canonical_polarity: bool = True
@@ -75,6 +86,8 @@ class ModelConfig:
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
+        if isinstance(self.strengthless_types, list):
+            object.__setattr__(self, "strengthless_types", tuple(self.strengthless_types))
         for name in _FLOATS:
             value = getattr(self, name)
             if _is_int(value):
@@ -147,6 +160,25 @@ class ModelConfig:
                 raise _problem(name, "a sequence of distinct non-empty strings", value)
         if not self.degradation_types or self.degradation_types[0] != "clean":
             raise _problem("degradation_types", 'a sequence whose first entry is "clean"', self.degradation_types)
+        names = self.strengthless_types
+        if names is not None and (
+            not isinstance(names, tuple)
+            or len(set(names)) != len(names)
+            or not all(isinstance(v, str) and v in self.degradation_types[1:] for v in names)
+        ):
+            raise _problem("strengthless_types", "None or distinct degradation_types other than \"clean\"", names)
+
+    @property
+    def strengthless(self) -> tuple[str, ...]:
+        """The degradation types without a strength: `strengthless_types`, or for a model saved
+        before that field, `FORMAT_1_STRENGTHLESS_TYPES` among `degradation_types`."""
+        if self.strengthless_types is not None:
+            return self.strengthless_types
+        return tuple(t for t in self.degradation_types if t in FORMAT_1_STRENGTHLESS_TYPES)
+
+    def has_strength(self, name: str) -> bool:
+        """Whether the DS head estimates a strength for degradation type `name`."""
+        return name not in self.strengthless
 
     def to_json(self) -> dict[str, Any]:
         """The config as a dict of ints, floats, strs and lists of those."""
@@ -161,7 +193,8 @@ class ModelConfig:
         """Rebuild a config from `to_json()` output; every field must be present and no other.
 
         The front-end fields alone may be absent (checkpoints saved before them): they then
-        take `LEGACY_FRONT_END`, the front-end off, so old models behave as they did.
+        take `LEGACY_FRONT_END`, the front-end off, so old models behave as they did; so may
+        `strengthless_types` (None: `LEGACY_STRENGTHLESS`).
         """
         if not isinstance(data, Mapping):
             raise TypeError(f"ModelConfig.from_json needs a mapping, got {type(data).__name__}")
@@ -169,7 +202,7 @@ class ModelConfig:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"ModelConfig.from_json: unknown field(s) {unknown}")
-        data = {**LEGACY_FRONT_END, **data}
+        data = {**LEGACY_FRONT_END, **LEGACY_STRENGTHLESS, **data}
         missing = sorted(names - set(data))
         if missing:
             raise ValueError(f"ModelConfig.from_json: missing field(s) {missing}")

@@ -52,7 +52,11 @@ TOP_DEGRADATIONS = 3
 
 @dataclass(frozen=True)
 class DegradationGuess:
-    """A degradation type the model sees in the audio: probability present, estimated strength in [0, 1]."""
+    """A degradation type the model sees in the audio: probability present, estimated strength in [0, 1].
+
+    `strength` is NaN for a type without a strength (e.g. reverse: `ModelConfig.strengthless`);
+    JSON writes it as null.
+    """
 
     name: str
     probability: float
@@ -322,7 +326,10 @@ class Scorer:
             strengths = (ds[speech] * dt[speech]).sum(axis=0) / np.maximum(dt[speech].sum(axis=0), 1e-9)
             order = [i for i in np.argsort(-probs) if types[i] != "clean"][:TOP_DEGRADATIONS]
             score, clean = float(scores[speech].mean()), float(probs[types.index("clean")])
-            guesses = tuple(DegradationGuess(types[i], float(probs[i]), float(strengths[i])) for i in order)
+            guesses = tuple(
+                DegradationGuess(types[i], float(probs[i]), float(strengths[i]) if self.config.has_strength(types[i]) else math.nan)
+                for i in order
+            )
             if "dt" in self.untrained_heads:
                 clean, guesses = math.nan, ()
             if "score" in self.untrained_heads:

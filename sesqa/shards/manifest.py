@@ -4,6 +4,10 @@ The generator writes the manifest; the trainer reads the ordered list of degrada
 from it (key `degradation_types`), so it never asks the generator which degradations exist.
 Manifests written before the key existed (format 1) get `FORMAT_1_DEGRADATION_TYPES`: the 37
 types in the registry order the trainer used then, frozen here so those shards keep their labels.
+
+It also carries which of those types have no strength (key `strengthless_types`, e.g. reverse):
+their steps' strength is noise, so the trainer gives them no strength label. Manifests written
+before that key get `FORMAT_1_STRENGTHLESS_TYPES` among their types.
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ FORMAT_1_DEGRADATION_TYPES: tuple[str, ...] = (
     "spectrogram_holes", "spectrogram_noise", "tonal_noise", "tremolo", "wma",
 )
 """The degradation types of shards whose manifest predates `degradation_types` (sesqa 0.1.0)."""
+
+STRENGTHLESS_TYPES = "strengthless_types"
+"""Manifest key of the degradation types (a subset of `degradation_types`) that have no strength."""
+
+FORMAT_1_STRENGTHLESS_TYPES: tuple[str, ...] = ("reverse",)
+"""The types without a strength of shards whose manifest predates `strengthless_types` (frozen)."""
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any] | None:
@@ -83,6 +93,46 @@ def read_vocabulary(directories: Iterable[str | Path]) -> tuple[str, ...]:
             only_a, only_b = sorted(set(found) - set(types)), sorted(set(types) - set(found))
             detail = f"only in {first}: {only_a}; only in {directory}: {only_b}" if only_a or only_b else "same types, other order"
             raise ValueError(f"directories: {first} and {directory} declare different degradation types ({detail}); generate them with the same sesqa")
+    if found is None:
+        raise ValueError("directories: no shard directory given")
+    return found
+
+
+def strengthless_types_of(manifest: dict[str, Any] | None, source: str = MANIFEST) -> tuple[str, ...]:
+    """The degradation types without a strength that a manifest declares, in its types' order.
+
+    A manifest (or None) that predates the key gets `FORMAT_1_STRENGTHLESS_TYPES` among its types.
+    ValueError naming `source` when the key is not a list of distinct names of its types.
+    """
+    types = degradation_types_of(manifest, source)
+    if manifest is None or STRENGTHLESS_TYPES not in manifest:
+        return tuple(t for t in types if t in FORMAT_1_STRENGTHLESS_TYPES)
+    names = manifest[STRENGTHLESS_TYPES]
+    if not isinstance(names, list) or not all(isinstance(t, str) and t for t in names):
+        raise ValueError(f"{source}: {STRENGTHLESS_TYPES} must be a list of non-empty strings, got {names!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{source}: {STRENGTHLESS_TYPES} lists a type twice: {names}")
+    if unknown := sorted(set(names) - set(types)):
+        raise ValueError(f"{source}: {STRENGTHLESS_TYPES} names {unknown}, which are not among its {DEGRADATION_TYPES}")
+    return tuple(t for t in types if t in names)
+
+
+def read_strengthless(directories: Iterable[str | Path]) -> tuple[str, ...]:
+    """The degradation types without a strength shared by several shard directories (as `read_vocabulary`).
+
+    Raises ValueError naming both directories when they disagree.
+    """
+    found: tuple[str, ...] | None = None
+    first: Path | None = None
+    for directory in dict.fromkeys(Path(d) for d in directories):
+        names = strengthless_types_of(read_manifest(directory), str(directory / MANIFEST))
+        if found is None:
+            found, first = names, directory
+        elif names != found:
+            raise ValueError(
+                f"directories: {first} and {directory} declare different types without a strength ({list(found)} and "
+                f"{list(names)}); generate them with the same sesqa"
+            )
     if found is None:
         raise ValueError("directories: no shard directory given")
     return found

@@ -25,9 +25,14 @@ class QuadBatch:
     types_j: torch.Tensor
     """(B, V) float 0/1: types present in x_j (chain_i and chain_j together)."""
     strength_i: torch.Tensor
-    """(B, V) strength in [0, 1] of each present type in x_i (max over repeats); 0 where absent."""
+    """(B, V) strength in [0, 1] of each present type in x_i (max over repeats); 0 where absent or unrated."""
     strength_j: torch.Tensor
     """(B, V) as strength_i, for x_j."""
+    rated_i: torch.Tensor
+    """(B, V) float 0/1: the types present in x_i that have a strength (L_DS regresses only these);
+    a type without one (e.g. reverse) is 0 here, and its strength label is 0."""
+    rated_j: torch.Tensor
+    """(B, V) as rated_i, for x_j."""
     metrics: torch.Tensor
     """(B, M) metric targets on (x_i, x_j), normalised with the training statistics; 0 where missing."""
     metrics_mask: torch.Tensor

@@ -124,10 +124,13 @@ class TrainConfig:
     def valid_dir(self) -> Path | None:
         return self.valid or self.shards
 
-    def model_config(self, degradation_types: tuple[str, ...], metric_names: tuple[str, ...]) -> ModelConfig:
-        """The encoder of the chosen preset with this run's label vocabularies."""
+    def model_config(
+        self, degradation_types: tuple[str, ...], metric_names: tuple[str, ...], strengthless_types: tuple[str, ...] | None = None
+    ) -> ModelConfig:
+        """The encoder of the chosen preset with this run's label vocabularies (and the types without a strength)."""
         return ModelConfig(
-            degradation_types=degradation_types, metric_names=metric_names, **MODEL_PRESETS[self.model_preset],
+            degradation_types=degradation_types, metric_names=metric_names, strengthless_types=strengthless_types,
+            **MODEL_PRESETS[self.model_preset],
             **front_end_fields(self.front_end),
         )
 

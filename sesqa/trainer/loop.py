@@ -22,7 +22,7 @@ from ..model import SesqaModel, load_checkpoint, save_checkpoint
 from ..model.checkpoint import UNTRAINED_HEADS
 from ..progress import progress_bar
 from ..scoring.default import resolve_model
-from ..shards.manifest import FORMAT_1_DEGRADATION_TYPES, read_vocabulary
+from ..shards.manifest import FORMAT_1_DEGRADATION_TYPES, FORMAT_1_STRENGTHLESS_TYPES, read_strengthless, read_vocabulary
 from ..shards.moments import RunningStats
 from ..shards.stats import read_stats
 from . import distributed
@@ -136,6 +136,9 @@ class _Run:
         # The label vocabulary travels in the shards' manifests; train and valid must agree on it.
         directories = [d for d in (c.shards, c.valid) if d is not None]
         self.vocab = vocabulary(read_vocabulary(directories) if directories else FORMAT_1_DEGRADATION_TYPES)
+        # So do the types without a strength (no strength label; the model records them for the scorer).
+        strengthless = read_strengthless(directories) if directories else FORMAT_1_STRENGTHLESS_TYPES
+        self.strengthless = tuple(t for t in strengthless if t in self.vocab)
         self.stats = None
         self.quad_feed = None
         self.steps_per_epoch = 0
@@ -184,7 +187,7 @@ class _Run:
         stream = QuadrupleStream(
             self.train_shards, self.vocab, self.metric_names, self.stats,
             batch_size=c.batch_size, seed=c.seed, shuffle_buffer=c.shuffle_buffer,
-            augment=self.augment, epoch=epoch, skip_batches=skip,
+            augment=self.augment, epoch=epoch, skip_batches=skip, strengthless_types=self.strengthless,
         )
         return torch.utils.data.DataLoader(stream, batch_size=None, num_workers=c.workers)
 
@@ -193,14 +196,15 @@ class _Run:
         if state is not None:
             return state["checkpoint"].model.train()
         if c.init is None:
-            return SesqaModel(c.model_config(self.vocab, self.metric_names))
+            return SesqaModel(c.model_config(self.vocab, self.metric_names, self.strengthless))
         source = load_checkpoint(resolve_model(c.init))
         if self.stats is None and source.metric_stats is not None:
             # Calibrating on MOS alone: keep the source's metric head and its normalisation.
             self.stats = RunningStats.from_json(source.metric_stats)
             self.metric_names = source.config.metric_names
         model = SesqaModel(replace(
-            source.config, degradation_types=self.vocab, metric_names=self.metric_names, **front_end_fields(c.front_end)
+            source.config, degradation_types=self.vocab, metric_names=self.metric_names, strengthless_types=self.strengthless,
+            **front_end_fields(c.front_end),
         ))
         _load_fitting(model, source.model.state_dict(), c.init, source.config.degradation_types)
         return model

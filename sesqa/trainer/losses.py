@@ -16,8 +16,10 @@ Reductions chosen here (the paper gives the per-item formulas only):
   not outweigh the 2B generated ones as the MOS batch grows.
 - "cons": one mean over all quadruples and JND pairs together.
 - "dt", "ds", "mr": summed over types / metrics (as in the paper), averaged over frames / pairs.
-- "ds": only the types present in a frame (its `types` multi-hot) are regressed: an absent type
-  has no strength to learn, and presence is L_DT's job. "clean" (type 0) is treated like any other.
+- "ds": only the rated types of a frame (its `rated` multi-hot: present, and with a strength) are
+  regressed: an absent type has no strength to learn, and presence is L_DT's job; a type without
+  a strength (the manifest's `strengthless_types`, e.g. reverse) has only noise as its label, so
+  its column of the head gets no gradient. "clean" (type 0) is rated like any other, towards 0.
 """
 
 from __future__ import annotations
@@ -255,16 +257,16 @@ def dt_loss(model: LossModel, enc: Encoded, batch: Batch) -> torch.Tensor | None
 
 
 def ds_loss(model: LossModel, enc: Encoded, batch: Batch) -> torch.Tensor | None:
-    """L1 of sigmoid(head "ds") to the strength of each type present in a frame; sum over types, mean over frames."""
+    """L1 of sigmoid(head "ds") to the strength of each rated type in a frame; sum over types, mean over frames."""
     group = _group(enc, batch, "quad")
     if group is None:
         return None
     z, quad = group
     target = _flat(_frame_labels(quad, "strength_i", "strength_j"))
-    present = _flat(_frame_labels(quad, "types_i", "types_j")) > 0
+    rated = _flat(_frame_labels(quad, "rated_i", "rated_j")) > 0
     estimate = torch.sigmoid(_head(model, "ds", _flat(z), None, target.shape))
     target = target.to(estimate.dtype)
-    error = torch.where(present, (estimate - target.masked_fill(~present, 0.0)).abs(), 0.0)
+    error = torch.where(rated, (estimate - target.masked_fill(~rated, 0.0)).abs(), 0.0)
     return error.sum(-1).mean()
 
 

@@ -48,6 +48,7 @@ from torch.utils.data import IterableDataset
 from webdataset.tariterators import group_by_keys, tar_file_expander
 
 from ..audio import SAMPLE_RATE
+from ..shards.manifest import FORMAT_1_STRENGTHLESS_TYPES
 from ..shards.moments import RunningStats
 from ..shards.reader import MEMBERS, decode_sample
 from ..shards.schema import QuadrupleRecord, ShardError
@@ -99,13 +100,15 @@ class QuadrupleStream(IterableDataset):
         frame_samples: int = FRAME_SAMPLES,
         rank: int | None = None,
         world_size: int | None = None,
+        strengthless_types: Sequence[str] = FORMAT_1_STRENGTHLESS_TYPES,
     ):
         """
         shards: tar files; shuffle_buffer: samples held for shuffling (0 = file order, no shard
         shuffling: for validation); resampled: draw shards with replacement, endlessly;
         skip_batches: batches this rank already consumed in `epoch` (resume); drop_last: drop each
         worker's final partial batch; rank/world_size: override node detection (torch.distributed,
-        else RANK/WORLD_SIZE, else 0/1, read when the stream is made).
+        else RANK/WORLD_SIZE, else 0/1, read when the stream is made); strengthless_types: the
+        types without a strength label (the manifest's, `read_strengthless`).
         """
         super().__init__()
         self.shards = tuple(str(s) for s in shards)
@@ -114,6 +117,9 @@ class QuadrupleStream(IterableDataset):
         self.vocabulary = tuple(vocabulary)
         if CLEAN not in self.vocabulary:
             raise ValueError(f"vocabulary must contain {CLEAN!r}")
+        self.strengthless_types = tuple(strengthless_types)
+        if CLEAN in self.strengthless_types:
+            raise ValueError(f"strengthless_types must not contain {CLEAN!r}, got {list(self.strengthless_types)}")
         self.metric_names = tuple(metric_names)
         if self.metric_names:
             if stats is None:
@@ -296,7 +302,7 @@ class QuadrupleStream(IterableDataset):
                 sample = decode_sample(shard, key, raw)
                 if problem := self._frame_problem(sample.record):
                     raise ShardError(f"{shard}: sample {key}: {problem}")
-                labels = quad_labels(sample.record, self.vocabulary, self.metric_names, self.stats)
+                labels = quad_labels(sample.record, self.vocabulary, self.metric_names, self.stats, self.strengthless_types)
             except ValueError as e:  # ShardError, or a type outside the vocabulary
                 self.skipped_samples += 1
                 log.warning("%s: skipping bad sample %s (%s)", shard, key, e)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -83,6 +84,11 @@ class Degradation(ABC):
     """Name of the main parameter that strength controls, with its unit (e.g. ``"snr_db"``)."""
     strength_range: ClassVar[tuple[float, float]]
     """(mildest, most severe) values of the main parameter."""
+    has_strength: ClassVar[bool] = True
+    """False for a degradation with nothing to grade (e.g. reverse, with a degenerate
+    strength_range): the strength its steps record is noise, so the trainer gives its type no
+    strength label (L_DS skips it) and the scorer reports no strength for it. The shards'
+    manifest carries these names (`strengthless_types`), so the trainer never asks the generator."""
     Params: ClassVar[type]
 
     @classmethod
@@ -112,6 +118,13 @@ def params_to_dict(params: Any) -> dict[str, Any]:
 
 
 REGISTRY: dict[str, type[Degradation]] = {}
+
+
+def strengthless_types(names: Iterable[str] | None = None) -> tuple[str, ...]:
+    """Registered degradations without a strength (`has_strength` False), in registry order;
+    only those among `names` when given (e.g. a run's pool)."""
+    wanted = None if names is None else frozenset(names)
+    return tuple(n for n, deg in REGISTRY.items() if not deg.has_strength and (wanted is None or n in wanted))
 
 
 def register(cls: type[Degradation]) -> type[Degradation]:

@@ -15,6 +15,7 @@ class Reverse(Degradation):
     weight = 0.05
     strength_param = "none"
     strength_range = (0, 0)
+    has_strength = False
 
     @dataclass(frozen=True)
     class Params:
