@@ -1,4 +1,4 @@
-"""Commands that measure a model: sweep, evaluate."""
+"""Commands that measure a model: sweep, evaluate (k-fold too), latent."""
 
 from __future__ import annotations
 
@@ -102,6 +102,7 @@ def evaluate(
     steps: Annotated[Optional[int], typer.Option(help="--kfold: training steps per fold (default: 5 epochs).", min=1)] = None,
     model_size: Annotated[str, typer.Option(help="--kfold: encoder size without --init: paper, small, tiny.")] = "paper",
     train_batch_size: Annotated[int, typer.Option(help="--kfold: training batch size.", min=1)] = 16,
+    jnd: Annotated[Optional[list[Path]], typer.Option(help="--kfold: JND pairs each fold trains with: path_a,path_b,label or a PerceptualAudio list (repeatable).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """Evaluate predictions (or a model) against MOS labels, ordered pairs and/or generated quadruples.
@@ -121,9 +122,49 @@ def evaluate(
             shards=shards if kfold is None else None, train_shards=shards if kfold is not None else None,
             split=split, max_quadruples=max_quadruples, strengths=strengths, out=out, n_boot=boot, seed=seed,
             plot=plot, peer=peer, device=device, precision=precision, batch_size=batch_size, kfold=kfold, runs=runs,
-            init=init, steps=steps, model_size=model_size, train_batch_size=train_batch_size, progress=progress_wanted(),
+            init=init, steps=steps, model_size=model_size, train_batch_size=train_batch_size, jnd=tuple(jnd or ()),
+            progress=progress_wanted(),
         )
         run = run_evaluate(config)
     except (ValueError, OSError, PeerUnavailable, PlotsUnavailable) as e:
         fail(e)
     typer.echo(format_run(run))
+
+
+@app.command()
+def latent(
+    shards: Annotated[Path, typer.Option(help="Generated shards directory (`sesqa generate`): its quadruples are embedded.", show_default=False)],
+    out: Annotated[Path, typer.Option(help="Folder for latent-distances.png/.csv and latent-tsne.png/.csv.", show_default=False)],
+    split: Annotated[str, typer.Option(help="Shard split to embed: test, valid or train.")] = "test",
+    model: Annotated[Optional[str], typer.Option(help=MODEL_HELP + " An .onnx export works too.")] = None,
+    max_quadruples: Annotated[int, typer.Option(help="Embed at most this many quadruples, in shard order (4 frames each).", min=2)] = 1000,
+    types: Annotated[str, typer.Option(help="Comma-separated degradation types for the t-SNE figure ('clean' included); default: the 8 most frequent plus clean.")] = "",
+    seed: Annotated[int, typer.Option(help="Seed of the different-utterance pairs and of t-SNE.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
+) -> None:
+    """Draw a model's latent space on generated quadruples: distance densities and t-SNE (the paper's Figs. 2 and 3).
+
+    Exit status: 0 when both figures were written, 2 for bad options or unusable shards.
+    """
+    from ..evaluation.latent import LatentConfig, run_latent
+    from ..plotting import PlotsUnavailable
+
+    log_to_stderr(verbose)
+    try:
+        config = LatentConfig(
+            shards=shards, out=out, split=split, max_quadruples=max_quadruples,
+            types=tuple(t.strip() for t in types.split(",") if t.strip()), seed=seed,
+        )  # fmt: skip
+    except ValueError as e:
+        fail(e)
+    scorer = open_scorer_or_exit(model, device=device, precision=precision)
+    try:
+        run = run_latent(scorer.backend, config)
+    except (ValueError, OSError, PlotsUnavailable) as e:
+        fail(e)
+    typer.echo(model_line(model, scorer))
+    typer.echo(run.table())
+    for path in run.written:
+        typer.echo(f"wrote {path}")

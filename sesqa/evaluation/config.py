@@ -48,6 +48,8 @@ class EvaluateConfig:
     model_size: str = "paper"
     train_batch_size: int = 16
     train_precision: str = "auto"
+    jnd: tuple[Path, ...] = ()
+    """--kfold: JND pair lists (path_a,path_b,label; PerceptualAudio lists) each fold trains with."""
     progress: bool = False
 
     def __post_init__(self) -> None:
@@ -66,6 +68,8 @@ class EvaluateConfig:
             raise ValueError(f"--max-quadruples must be >= 1, got {self.max_quadruples}")
         if self.kfold is not None:
             self._check_kfold()
+        elif self.jnd:
+            raise ValueError(f"--jnd trains the models of --kfold; without --kfold nothing is trained, got --jnd {', '.join(str(p) for p in self.jnd)}")
         elif self.shards is not None and self.pred is not None and self.model is None:
             raise ValueError(
                 f"--shards {self.shards}: quadruples are evaluated on the scores of their four 1 s frames, "
@@ -75,6 +79,9 @@ class EvaluateConfig:
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
                 raise FileNotFoundError(f"{path}: --{name} file not found")
+        for path in self.jnd:
+            if not Path(path).is_file():
+                raise FileNotFoundError(f"{path}: --jnd file not found")
         if self.shards is not None and not Path(self.shards).is_dir():
             raise FileNotFoundError(f"{self.shards}: --shards directory not found")
 

@@ -1,16 +1,18 @@
-"""`sesqa evaluate --kfold K`: the paper's K-fold cross-validation on one MOS data set.
+"""`sesqa evaluate --kfold K`: the paper's K-fold cross-validation on a MOS list (one or more sets).
 
-The labels are split into K folds disjoint by system (by file when no system is known), each
-fold trains a model on the other K-1 (`sesqa.trainer.train`, into ``<runs>/fold-k/``, validating
-on the held-out fold for its logs), its final weights (``last.ckpt``, never the best-on-held-out
-one) score the held-out fold, and the report pools all held-out predictions, with per-fold
-figures beside.
+The labels are split into K folds disjoint by system (by file when no system is known), within
+each MOS set (the list's ``dataset`` column) so that every fold holds out part of every set. Each
+fold trains a model on the other K-1 (`sesqa.trainer.train`, into ``<runs>/fold-k/``, with the
+``jnd`` pair lists if given, validating on the held-out fold for its logs), its final weights
+(``last.ckpt``, never the best-on-held-out one) score the held-out fold, and the report gives the
+paper's L_MOS, R_RANK, L_CONS and E_TOTAL (`kfold_figures`: how R_RANK and L_CONS are built from
+held-out files) with LCC, SRCC and KTAU: pooled over folds, per fold, per set and averaged over
+sets when there are several. ``<runs>/figures.csv`` holds every figure.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,12 +30,21 @@ from .inputs import (
 )
 from .joins import (
     bootstrap_kwargs,
-    evaluate_joined,
     join_all,
     join_labels_checked,
 )
+from .kfold_figures import (
+    FIGURES_HEADER,
+    MAX_DELAY_S,
+    NO_SET,
+    NOTICEABLE_MOS_GAP,
+    FigureUnits,
+    crop_scores,
+    figures_rows,
+    fold_table,
+)
 from .peer_run import run_peer
-from .report import evaluate
+from .report import average_over_sets
 from .results import (
     EvaluationRun,
     FoldResult,
@@ -41,6 +52,7 @@ from .results import (
     csv_text,
     write_atomic,
 )
+from .tables import LabelJoin, LabelRow
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +77,41 @@ def assign_folds(keys: Sequence[str], k: int, seed: int) -> np.ndarray:
     return fold_of_group[inverse]
 
 
+def split_folds(labels: Sequence[LabelRow], k: int, seed: int, by_system: bool, several: bool) -> np.ndarray:
+    """Fold of each label: `assign_folds` within each MOS set (so every fold holds out part of each),
+    by system (by file when no system is known)."""
+    folds = np.empty(len(labels), dtype=np.int64)
+    names = [_set_name(row) for row in labels]
+    for name in sorted(set(names)):
+        idx = [i for i, n in enumerate(names) if n == name]
+        keys = [labels[i].system or f"file:{labels[i].path}" for i in idx] if by_system else [labels[i].path for i in idx]
+        try:
+            folds[idx] = assign_folds(keys, k, seed)
+        except ValueError as e:
+            raise ValueError(f"{e} ({'systems' if by_system else 'files'}{f' of set {name}' if several else ''})") from None
+    return folds
+
+
+def _set_name(row: LabelRow) -> str:
+    return row.dataset or NO_SET
+
+
+def _fold_units(
+    scorer: Any, joined: LabelJoin, rows: Sequence[LabelRow], audio: dict[str, Path], durations: dict[str, float], seed: tuple[int, int], several: bool,
+) -> dict[str, FigureUnits]:  # fmt: skip
+    """The figure units (`kfold_figures`) of one fold's held-out files, per MOS set."""
+    set_of = {row.path: _set_name(row) for row in rows}
+    names = [set_of[p] for p in joined.paths]
+    s_k, s_l = crop_scores(scorer, [audio[p] for p in joined.paths], [durations.get(p) for p in joined.paths], np.random.default_rng([*seed, 1]))
+    pair_rng = np.random.default_rng([*seed, 0])
+    units: dict[str, FigureUnits] = {}
+    for name in sorted(set(names)):
+        idx = np.asarray([i for i, n in enumerate(names) if n == name])
+        systems = [joined.systems[i] and (f"{name}/{joined.systems[i]}" if several else joined.systems[i]) for i in idx]
+        units[name] = FigureUnits.build(joined.pred[idx], joined.mos[idx], systems, s_k[idx], s_l[idx], pair_rng)
+    return units
+
+
 def run_kfold(config: EvaluateConfig, peer: Any) -> EvaluationRun:
     """Train, score and evaluate every fold (module docstring), then the pooled held-out predictions."""
     from ..trainer import TrainConfig, train
@@ -77,27 +124,31 @@ def run_kfold(config: EvaluateConfig, peer: Any) -> EvaluationRun:
     if missing:
         log.warning("%s: %d of %d labelled files do not exist and are left out: %s", config.labels, len(missing), len(missing) + len(labels), show_first(missing))
     by_system = any(row.system for row in labels)
-    keys = [row.system or f"file:{row.path}" for row in labels] if by_system else [row.path for row in labels]
+    several = len({_set_name(row) for row in labels}) > 1
     try:
-        folds = assign_folds(keys, config.kfold, config.seed)
+        folds = split_folds(labels, config.kfold, config.seed, by_system, several)
     except ValueError as e:
-        raise ValueError(f"{config.labels}: {e} ({'systems' if by_system else 'files'})") from None
+        raise ValueError(f"{config.labels}: {e}") from None
     runs = config.runs_dir
+    boot = bootstrap_kwargs(config)
     pooled: dict[str, float] = {}
     results: list[FoldResult] = []
     written: list[Path] = []
+    units: dict[str, list[FigureUnits]] = {}
+    notes: list[str] = []
     for k in range(config.kfold):
         fold_dir = runs / f"fold-{k + 1}"
         train_rows = [row for row, f in zip(labels, folds, strict=True) if f != k]
         test_rows = [row for row, f in zip(labels, folds, strict=True) if f == k]
         train_csv, test_csv = fold_dir / "mos-train.csv", fold_dir / "mos-test.csv"
         for path, rows in ((train_csv, train_rows), (test_csv, test_rows)):
-            write_atomic(path, csv_text(("path", "mos", "system"), ((inputs.audio[r.path].resolve(), r.mos, r.system or "") for r in rows)))
+            write_atomic(path, csv_text(("path", "mos", "system", "dataset"), ((inputs.audio[r.path].resolve(), r.mos, r.system or "", r.dataset or "") for r in rows)))
         train_config = TrainConfig(
             out=fold_dir,
             shards=config.train_shards,
             mos=(train_csv,),
             valid_mos=(test_csv,),
+            jnd=config.jnd,
             init=Path(config.init) if config.init is not None else None,
             steps=config.steps,
             batch_size=config.train_batch_size,
@@ -110,19 +161,32 @@ def run_kfold(config: EvaluateConfig, peer: Any) -> EvaluationRun:
         train(train_config, resume=(fold_dir / LAST).is_file(), progress=config.progress)
         scorer = open_scorer(config, fold_dir / LAST)
         held_out = {row.path: inputs.audio[row.path] for row in test_rows}
-        scores, _, _ = score_audio(scorer, held_out)
+        scores, scored_files, _ = score_audio(scorer, held_out)
         write_atomic(fold_dir / "predictions.csv", csv_text(("path", "score"), ((p, f"{s:.6f}") for p, s in scores.items())))
         pooled |= scores
         joined = join_labels_checked(scores, test_rows, f"fold {k + 1}", Path(config.labels), "prediction")
-        report = evaluate(mos=(joined.pred, joined.mos, joined.systems), **bootstrap_kwargs(config))
-        results.append(FoldResult(k + 1, len(train_rows), len(test_rows), fold_dir, report))
+        durations = {name: result.duration_s for name, result in scored_files.items()}
+        fold_units = _fold_units(scorer, joined, test_rows, inputs.audio, durations, (config.seed, k), several)
+        for name, part in fold_units.items():
+            units.setdefault(name, []).append(part)
+            notes += [n for n in [part.sampled_note(f"fold {k + 1}" + (f", set {name}" if several else ""))] if n]
+        report = FigureUnits.concat(list(fold_units.values())).evaluate(boot)
+        sets = tuple((name, part.evaluate(boot)) for name, part in fold_units.items()) if several else ()
+        results.append(FoldResult(k + 1, len(train_rows), len(test_rows), fold_dir, report, sets))
     write_atomic(runs / "predictions.csv", csv_text(("path", "score"), ((p, f"{s:.6f}") for p, s in pooled.items())))
     written.append(runs / "predictions.csv")
     pooled_inputs = EvaluateInputs(tuple(labels), None, None, {row.path: inputs.audio[row.path] for row in labels})
     scored = join_all(pooled, pooled_inputs, config, "k-fold held-out predictions", "prediction")
-    description = f"sesqa, {config.kfold}-fold cross-validation, pooled held-out predictions"
-    note = f"each item scored by the model of the fold that held it out; folds split by {'system' if by_system else 'file'}"
-    reports = [PredictorReport("sesqa", description, evaluate_joined(scored, None, config), (note,))]
+    everything = FigureUnits.concat([part for parts in units.values() for part in parts])
+    description = f"sesqa, {config.kfold}-fold cross-validation, pooled held-out predictions" + (f" of all {len(units)} sets" if several else "")
+    note = f"each item scored by the model of the fold that held it out; folds split by {'system' if by_system else 'file'}" + (" within each set" if several else "")
+    reports = [PredictorReport("sesqa", description, everything.evaluate(boot), (note, *_figure_notes(everything), *notes))]
+    if several:
+        per_set = [(name, FigureUnits.concat(parts).evaluate(boot)) for name, parts in units.items()]
+        reports += [PredictorReport(f"sesqa [{name}]", f"sesqa, {config.kfold}-fold cross-validation, pooled held-out predictions of set {name}", r) for name, r in per_set]
+        average = average_over_sets([r for _, r in per_set], [name for name, _ in per_set])
+        reports.append(PredictorReport("sesqa [average]", f"sesqa, {config.kfold}-fold cross-validation, the mean of the {len(per_set)} sets' figures (the paper's tables)", average))
+    written.append(_write_figures(runs / "figures.csv", results, reports))
     plots = plot_predictor(config, "sesqa-kfold", scored, None, None) if config.plot is not None else []
     if peer is not None:
         peer_report, peer_plots, peer_files = run_peer(peer, pooled_inputs, config, labels_only=True)
@@ -132,18 +196,28 @@ def run_kfold(config: EvaluateConfig, peer: Any) -> EvaluationRun:
     return EvaluationRun(tuple(reports), tuple(results), "system" if by_system else "file", scored.unmatched, tuple(plots), tuple(written))
 
 
-def fold_table(folds: Sequence[FoldResult]) -> str:
-    """The per-fold table of a k-fold run: sizes and utterance-level L_MOS, LCC, SRCC, KTAU."""
-    names = ("l_mos", "lcc", "srcc", "ktau")
-    header = f"{'fold':>4} {'train':>6} {'test':>6}  " + "  ".join(f"{n.upper():>7}" for n in names)
-    lines = [header, "-" * len(header)]
+def _figure_notes(units: FigureUnits) -> list[str]:
+    """What R_RANK and L_CONS of a k-fold run rest on (`kfold_figures`)."""
+    crops = int(np.count_nonzero(units.noticeable == 0))
+    return [
+        f"R_RANK over {len(units.better)} pairs of held-out files with different MOS (within each fold and set; equal MOS left out)",
+        f"L_CONS over {crops} crop pairs (two 1 s crops per file, a delay uniform in (0, {MAX_DELAY_S * 1000:g} ms) apart; "
+        f"files shorter than 1 s + delay zero-padded; noticeable = 0) and {len(units.noticeable) - crops} file pairs "
+        f"with MOS at least {NOTICEABLE_MOS_GAP:g} apart, one per file (noticeable = 1)",
+    ]
+
+
+def _write_figures(path: Path, folds: Sequence[FoldResult], reports: Sequence[PredictorReport]) -> Path:
+    """Every figure of the run as CSV rows: per fold (per set, then all), pooled (all, per set), the average."""
+    rows = []
     for fold in folds:
-        values = []
-        for n in names:
-            estimate = fold.report.get(n, "utterance")
-            values.append("nan" if estimate is None or not math.isfinite(estimate.value) else f"{estimate.value:.4f}")
-        lines.append(f"{fold.fold:>4} {fold.n_train:>6} {fold.n_test:>6}  " + "  ".join(f"{v:>7}" for v in values))
-    return "\n".join(lines)
+        for name, report in (*fold.sets, ("all", fold.report)):
+            rows += figures_rows(f"fold-{fold.fold}", name, report)
+    for predictor in reports:
+        name = predictor.name.removeprefix("sesqa [").removesuffix("]") if predictor.name != "sesqa" else "all"
+        rows += figures_rows("average" if name == "average" else "pooled", name, predictor.report)
+    write_atomic(path, csv_text(FIGURES_HEADER, rows))
+    return path
 
 
-__all__ = ["assign_folds", "fold_table", "run_kfold"]
+__all__ = ["assign_folds", "fold_table", "run_kfold", "split_folds"]

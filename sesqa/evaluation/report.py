@@ -12,6 +12,8 @@ Every figure the data allow, each with a percentile-bootstrap confidence interva
 
 The point measures themselves live in `sesqa.criteria`, shared with trainer validation; this
 module adds the intervals and assembles the report; `report_format` writes it as text and JSON.
+A report keeps the bootstrap replicates of E_TOTAL and its parts, so that `average_over_sets`
+can average the paper's figures over MOS sets (its Tables 1 and 4) with an interval.
 
 E_TOTAL needs all three parts: where L_MOS, R_RANK or L_CONS is missing (no such data, or the
 figure is undefined), E_TOTAL is NaN and its note names the missing parts, so a partial sum is
@@ -120,6 +122,10 @@ class EvaluationReport:
     seed: int | None
     mos: MosReport | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    replicates: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    """Bootstrap replicates of the parts E_TOTAL was built from and of E_TOTAL itself (by metric
+    name), so that figures of several data sets can be averaged with an interval
+    (`average_over_sets`); empty without resamples."""
 
     def get(self, name: str, level: str | None = None) -> Estimate | None:
         """The first estimate of metric ``name`` (at ``level`` if given), or None."""
@@ -322,9 +328,54 @@ def evaluate(
                 used[name] = key
                 break
     rows.append(_e_total_estimate(values, replicates, used, level))
+    kept = {p: r for p in ("l_mos", "r_rank", "l_cons") if p in used and (r := replicates.get(p)) is not None}
+    if len(kept) == 3:
+        kept["e_total"] = e_total(kept["l_mos"], kept["r_rank"], kept["l_cons"])
     return EvaluationReport(
-        tuple(rows), level, n_boot, None if isinstance(seed, np.random.Generator) else seed, report, counts
+        tuple(rows), level, n_boot, None if isinstance(seed, np.random.Generator) else seed, report, counts, kept
     )
+
+
+PAPER_FIGURES = ("l_mos", "r_rank", "l_cons", "e_total")
+"""The paper's four figures (Tables 1 and 4), in its order."""
+
+
+def paper_figure(report: EvaluationReport, name: str) -> Estimate | None:
+    """The estimate of one of `PAPER_FIGURES` that E_TOTAL is built from: L_MOS at utterance level,
+    R_RANK and L_CONS from the source `evaluate` chose (quadruples first), E_TOTAL."""
+    if name == "l_mos":
+        return report.get("l_mos", "utterance")
+    if name == "e_total":
+        return report.get("e_total")
+    for level in ("quadruples", "pairs", "jnd"):
+        found = report.get(name, level)
+        if found is not None:
+            return found
+    return None
+
+
+def average_over_sets(reports: Sequence[EvaluationReport], names: Sequence[str]) -> EvaluationReport:
+    """The paper's figures averaged over data sets (its Tables 1 and 4: the mean of each set's figure).
+
+    Each set was resampled on its own, so replicate b of the average is the mean of the sets'
+    replicates b: the interval of a mean of independent estimates. NaN where a set lacks the figure.
+    """
+    if not reports or len(reports) != len(names):
+        raise ValueError(f"average_over_sets needs one name per report, got {len(reports)} reports and {len(names)} names")
+    confidence, n_boot = reports[0].confidence, reports[0].n_boot
+    note = f"mean over {len(reports)} sets ({', '.join(names)}), each resampled on its own"
+    rows, kept = [], {}
+    for name in PAPER_FIGURES:
+        found = [paper_figure(r, name) for r in reports]
+        value = float(np.mean([e.value for e in found])) if all(e is not None for e in found) else math.nan
+        parts = [r.replicates.get(name) for r in reports]
+        reps = None
+        if math.isfinite(value) and all(p is not None and len(p) == n_boot for p in parts):
+            reps = kept[name] = np.mean(np.stack(parts), axis=0)  # type: ignore[arg-type]
+        missing = [n for n, e in zip(names, found) if e is None or not math.isfinite(e.value)]
+        why = f"; undefined in {', '.join(missing)}" if missing else ""
+        rows.append(_estimate(name, "average", value, reps, confidence, 0, note + why))
+    return EvaluationReport(tuple(rows), confidence, n_boot, reports[0].seed, None, {"sets": len(reports)}, kept)
 
 
 def _e_total_estimate(

@@ -32,13 +32,15 @@ class PredictorReport:
 
 @dataclass(frozen=True)
 class FoldResult:
-    """One fold of k-fold cross-validation: sizes, its run folder, its held-out figures."""
+    """One fold of k-fold cross-validation: sizes, its run folder, its held-out figures (per MOS set too)."""
 
     fold: int
     n_train: int
     n_test: int
     run_dir: Path
     report: EvaluationReport
+    sets: tuple[tuple[str, EvaluationReport], ...] = ()
+    """(set name, figures on the fold's held-out files of that set), when the labels hold several MOS sets."""
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,8 @@ def run_to_json(run: EvaluationRun, config: EvaluateConfig | None = None) -> dic
         out["folds"] = {
             "groups": run.kfold_groups,
             "folds": [
-                {"fold": f.fold, "n_train": f.n_train, "n_test": f.n_test, "run": str(f.run_dir), **report_to_json(f.report)}
+                {"fold": f.fold, "n_train": f.n_train, "n_test": f.n_test, "run": str(f.run_dir), **report_to_json(f.report),
+                 **({"sets": {name: report_to_json(r) for name, r in f.sets}} if f.sets else {})}
                 for f in run.folds
             ],
         }
