@@ -121,46 +121,21 @@ def frame_labels(chain_i: Sequence[Any], chain_j: Sequence[Any]) -> tuple[list[s
 
 def embed_shards(backend: LatentBackend, directory: Path, split: str = "test", max_quadruples: int | None = None) -> ShardLatents:
     """Latent vectors z of the four frames of the quadruples in ``<directory>/<split>-*.tar`` (shard order)."""
-    from ..shards.reader import read_shard
+    from .shard_scores import quadruple_batches, split_shards
 
     directory = Path(directory)
-    shards = sorted(directory.glob(f"{split}-*.tar"))
-    if not shards:
-        raise ValueError(f"{directory}: no {split}-*.tar shards (generate them with `sesqa generate --out {directory}`, or pick --split)")
-    frame_samples, sample_rate = backend.config.frame_samples, backend.config.sample_rate
-    limit = max_quadruples if max_quadruples is not None else math.inf
+    shards = split_shards(directory, split)
+    frame_samples = backend.config.frame_samples
     out: list[np.ndarray] = []
-    pending: list[np.ndarray] = []
     keys: list[str] = []
     sources: list[str] = []
     labels: list[tuple[list[str], list[float], list[int]]] = []
-
-    def flush() -> None:
-        if pending:
-            x = np.stack(pending)  # (quadruples, 4, T)
-            z = np.asarray(backend.frames(x.reshape(-1, frame_samples)).z, dtype=np.float64)
-            out.append(z.reshape(len(pending), 4, -1))
-            pending.clear()
-
-    for shard in shards:
-        for sample in read_shard(shard):
-            record = sample.record
-            if record.frame_samples != frame_samples or record.sample_rate != sample_rate:
-                raise ValueError(
-                    f"{shard}: quadruple {record.key} has {record.frame_samples}-sample frames at {record.sample_rate} Hz; "
-                    f"the model takes {frame_samples} at {sample_rate} Hz"
-                )
-            pending.append(np.stack(sample.frames()).astype(np.float32))
-            keys.append(record.key)
-            sources.append(record.source.path)
-            labels.append(frame_labels(record.chain_i, record.chain_j))
-            if len(pending) == BATCH_QUADRUPLES:
-                flush()
-            if len(keys) >= limit:
-                break
-        if len(keys) >= limit:
-            break
-    flush()
+    for records, x in quadruple_batches(shards, frame_samples, backend.config.sample_rate, max_quadruples, BATCH_QUADRUPLES):
+        z = np.asarray(backend.frames(x.reshape(-1, frame_samples)).z, dtype=np.float64)
+        out.append(z.reshape(len(records), 4, -1))
+        keys += [r.key for r in records]
+        sources += [r.source.path for r in records]
+        labels += [frame_labels(r.chain_i, r.chain_j) for r in records]
     if len(keys) < MIN_QUADRUPLES:
         raise ValueError(f"{directory}: {len(keys)} quadruple(s) in {split}-*.tar shards; the latent figures need at least {MIN_QUADRUPLES}")
     log.info("embedded %d quadruples from %d %s shards in %s", len(keys), len(shards), split, directory)

@@ -10,11 +10,13 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from ..shards.schema import QuadrupleRecord
     from ..scoring.scorer import Scorer
 
 log = logging.getLogger(__name__)
@@ -37,28 +39,27 @@ class ShardScores:
     n_shards: int
 
 
-def score_shards(scorer: Scorer, directory: Path, split: str = "test", max_quadruples: int | None = None) -> ShardScores:
-    """Score the four frames of every quadruple in ``<directory>/<split>-*.tar`` (in shard order)."""
-    from ..shards.reader import read_shard
-
+def split_shards(directory: Path, split: str) -> list[Path]:
+    """The ``<directory>/<split>-*.tar`` shards in order; ValueError naming the folder when there are none."""
     shards = sorted(Path(directory).glob(f"{split}-*.tar"))
     if not shards:
         raise ValueError(f"{directory}: no {split}-*.tar shards (generate them with `sesqa generate --out {directory}`, or pick --split)")
-    backend = scorer.backend
-    frame_samples, sample_rate = backend.config.frame_samples, backend.config.sample_rate
-    out: list[np.ndarray] = []
-    kinds: list[str] = []
-    strengths: list[float] = []
-    clean: list[bool] = []
-    pending: list[np.ndarray] = []
+    return shards
 
-    def flush() -> None:
-        if pending:
-            x = np.stack(pending)  # (quadruples, 4, T): one backend call for all four frames of each
-            out.append(backend.frames(x.reshape(-1, frame_samples)).score.reshape(x.shape[:2]))
-            pending.clear()
+
+def quadruple_batches(
+    shards: list[Path], frame_samples: int, sample_rate: int, max_quadruples: int | None = None, batch: int = SHARD_BATCH
+) -> Iterator[tuple[list[QuadrupleRecord], np.ndarray]]:
+    """(records, frames (quadruples, 4, T) float32) of up to ``batch`` quadruples at a time, in shard order.
+
+    ValueError naming the shard when a quadruple's frames are not the model's (length, rate).
+    """
+    from ..shards.reader import read_shard
 
     limit = max_quadruples if max_quadruples is not None else math.inf
+    records: list[QuadrupleRecord] = []
+    frames: list[np.ndarray] = []
+    seen = 0
     for shard in shards:
         for sample in read_shard(shard):
             record = sample.record
@@ -67,20 +68,37 @@ def score_shards(scorer: Scorer, directory: Path, split: str = "test", max_quadr
                     f"{shard}: quadruple {record.key} has {record.frame_samples}-sample frames at {record.sample_rate} Hz; "
                     f"the model takes {frame_samples} at {sample_rate} Hz"
                 )
-            pending.append(np.stack(sample.frames()).astype(np.float32))
-            kinds.append(record.chain_j[0].type)
-            strengths.append(record.chain_j[0].strength)
-            clean.append(not record.chain_i)
-            if len(pending) == SHARD_BATCH:
-                flush()
-            if len(kinds) >= limit:
+            records.append(record)
+            frames.append(np.stack(sample.frames()).astype(np.float32))
+            seen += 1
+            if len(records) == batch:
+                yield records, np.stack(frames)
+                records, frames = [], []
+            if seen >= limit:
                 break
-        if len(kinds) >= limit:
+        if seen >= limit:
             break
-    flush()
+    if records:
+        yield records, np.stack(frames)
+
+
+def score_shards(scorer: Scorer, directory: Path, split: str = "test", max_quadruples: int | None = None) -> ShardScores:
+    """Score the four frames of every quadruple in ``<directory>/<split>-*.tar`` (in shard order)."""
+    shards = split_shards(directory, split)
+    backend = scorer.backend
+    frame_samples = backend.config.frame_samples
+    out: list[np.ndarray] = []
+    kinds: list[str] = []
+    strengths: list[float] = []
+    clean: list[bool] = []
+    for records, x in quadruple_batches(shards, frame_samples, backend.config.sample_rate, max_quadruples):
+        out.append(backend.frames(x.reshape(-1, frame_samples)).score.reshape(x.shape[:2]))  # all four frames of each at once
+        kinds += [r.chain_j[0].type for r in records]
+        strengths += [r.chain_j[0].strength for r in records]
+        clean += [not r.chain_i for r in records]
     scores = np.concatenate(out) if out else np.zeros((0, 4), np.float32)
     log.info("scored %d quadruples from %d %s shards in %s", len(scores), len(shards), split, directory)
     return ShardScores(scores.astype(np.float64), tuple(kinds), np.asarray(strengths), np.asarray(clean, bool), len(shards))
 
 
-__all__ = ["SHARD_BATCH", "ShardScores", "score_shards"]
+__all__ = ["SHARD_BATCH", "ShardScores", "quadruple_batches", "score_shards", "split_shards"]
