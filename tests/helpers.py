@@ -14,6 +14,9 @@ if TYPE_CHECKING:  # imported where used: conftest imports this file, and SR alo
     from sesqa.model import ModelConfig, SesqaModel
 
 SR = 48_000
+BUNDLED_SPEECH = Path(__file__).resolve().parent.parent / "sesqa" / "data" / "speech"
+NOISE_CONDITIONS = (("clean", None, 4.5), ("snr20", 20, 3.5), ("snr10", 10, 2.5), ("snr0", 0, 1.5))
+"""(system, SNR in dB or None for clean, MOS) of `rated_noisy_clips`."""
 
 TYPES = ("clean", "additive_noise", "mp3")
 """Degradation vocabulary of the tiny test model."""
@@ -101,3 +104,28 @@ def write(path: Path, x: np.ndarray, sr: int = SR) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, x, sr, subtype="FLOAT")
     return path
+
+
+def rated_noisy_clips(
+    root: Path, n_utterances: int, rng: np.random.Generator, conditions=NOISE_CONDITIONS, seconds: float = 1.5
+) -> list[tuple[int, str, float, str]]:
+    """A small MOS set: the first `n_utterances` bundled clips, cut to `seconds` and peak-normalised
+    to 0.5, each written under `root` as utt{n}_{system}.wav in every (system, snr_db, mos) of
+    `conditions` (white noise at that SNR). Rows (n, file name, mos plus N(0, 0.1), system)."""
+    import soundfile as sf
+
+    rows = []
+    for n, path in enumerate(sorted(BUNDLED_SPEECH.glob("*/*.flac"))[:n_utterances]):
+        x, sr = sf.read(path, dtype="float32")
+        x = x if x.ndim == 1 else x.mean(axis=1)
+        x = x[: int(seconds * sr)]
+        x = 0.5 * x / np.max(np.abs(x))
+        for system, snr_db, mos in conditions:
+            y = x
+            if snr_db is not None:
+                noise = rng.standard_normal(len(x)).astype(np.float32)
+                y = x + noise * np.sqrt(np.mean(x**2) / np.mean(noise**2)) * 10 ** (-snr_db / 20)
+            name = f"utt{n}_{system}.wav"
+            sf.write(root / name, np.clip(y, -1, 1), sr)
+            rows.append((n, name, round(mos + 0.1 * rng.standard_normal(), 2), system))
+    return rows

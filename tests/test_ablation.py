@@ -15,9 +15,7 @@ from sesqa.evaluation.ablation import AblateConfig, ablation_rows, run_ablation
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.trainer.losses import LOSS_NAMES
 
-from .helpers import run_cli
-
-BUNDLED_SPEECH = Path(__file__).resolve().parent.parent / "sesqa" / "data" / "speech"
+from .helpers import BUNDLED_SPEECH, run_cli
 
 
 @pytest.fixture(scope="module")

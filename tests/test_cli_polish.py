@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 import soundfile as sf
 import typer.main
@@ -283,6 +284,31 @@ def test_validation_log_line_says_e_total(caplog: pytest.LogCaptureFixture, monk
     assert saved == ["best.ckpt"] and run.best["e_total"] == 0.15
     with_mos = format_figures({"r_rank": 0.1, "l_cons": 0.05, "l_mos": 0.4, "e_total": 0.35})
     assert with_mos == "R_RANK 0.1000, L_CONS 0.0500, L_MOS 0.4000, E_TOTAL 0.3500"
+
+
+def test_validation_names_an_unreadable_mos_file_once(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Validation runs many times in a run: a bad MOS file is warned about once, then skipped quietly."""
+    from sesqa.audio import AudioError
+    from sesqa.trainer import validate
+
+    class Stub:
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def score(self, path: Path) -> SimpleNamespace:
+            if path.name == "bad.wav":
+                raise AudioError(f"{path}: not a RIFF file")
+            return SimpleNamespace(score=3.5)
+
+    monkeypatch.setattr(validate, "Scorer", Stub)
+    monkeypatch.setattr(validate, "_SKIPPED", set())
+    paths = [Path("good.wav"), Path("bad.wav")]
+    with caplog.at_level(logging.DEBUG, logger="sesqa.trainer.validate"):
+        for _ in range(3):
+            scores = validate.file_scores(None, paths, "cpu")
+            assert scores[0] == 3.5 and np.isnan(scores[1])
+    skips = [r for r in caplog.records if "validation skips bad.wav: not a RIFF file" in r.getMessage()]
+    assert [r.levelno for r in skips] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
 
 
 def test_train_summary_line_uses_the_docs_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

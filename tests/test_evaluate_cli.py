@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 import torch
 from typer.testing import CliRunner, Result
 
@@ -29,7 +28,8 @@ from sesqa.generator.run import GenerateConfig, generate
 from sesqa.model import ModelConfig, SesqaModel, save_checkpoint
 from sesqa.trainer.quadruples import vocabulary
 
-BUNDLED_SPEECH = Path(__file__).resolve().parent.parent / "sesqa" / "data" / "speech"
+from .helpers import rated_noisy_clips
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CONDITIONS = (("clean", None, 4.5), ("snr20", 20, 3.6), ("snr10", 10, 2.6), ("snr0", 0, 1.5))
 
@@ -40,20 +40,7 @@ runner = CliRunner()
 def corpus(tmp_path_factory) -> Path:
     """24 rated files (6 utterances x 4 noise conditions = systems), 1.5 s, and labels.csv."""
     root = tmp_path_factory.mktemp("rated")
-    rng = np.random.default_rng(7)
-    rows = []
-    for n, path in enumerate(sorted(BUNDLED_SPEECH.glob("*/*.flac"))[:6]):
-        x, sr = sf.read(path, dtype="float32")
-        x = x[: int(1.5 * sr)] if x.ndim == 1 else x[: int(1.5 * sr)].mean(axis=1)
-        x = 0.5 * x / np.max(np.abs(x))
-        for system, snr_db, mos in CONDITIONS:
-            y = x
-            if snr_db is not None:
-                noise = rng.standard_normal(len(x)).astype(np.float32)
-                y = x + noise * np.sqrt(np.mean(x**2) / np.mean(noise**2)) * 10 ** (-snr_db / 20)
-            name = f"utt{n}_{system}.wav"
-            sf.write(root / name, np.clip(y, -1, 1), sr)
-            rows.append((name, round(mos + 0.1 * rng.standard_normal(), 2), system))
+    rows = [(name, mos, system) for _, name, mos, system in rated_noisy_clips(root, 6, np.random.default_rng(7), CONDITIONS)]
     with (root / "labels.csv").open("w", newline="") as f:
         csv.writer(f).writerows([("path", "mos", "system"), *rows])
     return root

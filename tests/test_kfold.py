@@ -37,10 +37,8 @@ from sesqa.evaluation.kfold_figures import (
 from sesqa.evaluation.report import PAPER_FIGURES, average_over_sets, paper_figure
 from sesqa.evaluation.tables import LabelRow
 
-BUNDLED_SPEECH = Path(__file__).resolve().parent.parent / "sesqa" / "data" / "speech"
-SR = 48_000
-CONDITIONS = (("clean", None, 4.5), ("snr20", 20, 3.5), ("snr10", 10, 2.5), ("snr0", 0, 1.5))
-"""(system, SNR in dB or None for clean, MOS): MOS falls as the noise grows."""
+from .helpers import SR, rated_noisy_clips
+
 FIGURE_NAMES = ("L_MOS", "R_RANK", "L_CONS", "E_TOTAL")
 
 # ----------------------------------------------------------------------------- pairs
@@ -210,23 +208,9 @@ def test_jnd_needs_kfold_and_existing_files(tmp_path: Path) -> None:
 def two_sets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """16 rated clips of 1.5 s in two MOS sets (2 utterances x 4 noise conditions each), labels.csv and jnd.csv."""
     root = tmp_path_factory.mktemp("two-sets")
-    rng = np.random.default_rng(11)
-    rows, jnd = [], []
-    for n, path in enumerate(sorted(BUNDLED_SPEECH.glob("*/*.flac"))[:4]):
-        x, sr = sf.read(path, dtype="float32")
-        x = x if x.ndim == 1 else x.mean(axis=1)
-        x = x[: int(1.5 * sr)]
-        x = 0.5 * x / np.max(np.abs(x))
-        dataset = "setA" if n < 2 else "setB"
-        for system, snr_db, mos in CONDITIONS:
-            y = x
-            if snr_db is not None:
-                noise = rng.standard_normal(len(x)).astype(np.float32)
-                y = x + noise * np.sqrt(np.mean(x**2) / np.mean(noise**2)) * 10 ** (-snr_db / 20)
-            name = f"utt{n}_{system}.wav"
-            sf.write(root / name, np.clip(y, -1, 1), sr)
-            rows.append((name, round(mos + 0.1 * rng.standard_normal(), 2), system, dataset))
-        jnd += [(f"utt{n}_clean.wav", f"utt{n}_snr0.wav", 1), (f"utt{n}_clean.wav", f"utt{n}_clean.wav", 0)]
+    clips = rated_noisy_clips(root, 4, np.random.default_rng(11))
+    rows = [(name, mos, system, "setA" if n < 2 else "setB") for n, name, mos, system in clips]
+    jnd = [row for n in range(4) for row in ((f"utt{n}_clean.wav", f"utt{n}_snr0.wav", 1), (f"utt{n}_clean.wav", f"utt{n}_clean.wav", 0))]
     with (root / "labels.csv").open("w", newline="") as f:
         csv.writer(f).writerows([("path", "mos", "system", "dataset"), *rows])
     with (root / "jnd.csv").open("w", newline="") as f:

@@ -99,6 +99,17 @@ def test_check_flags_types_outside_the_manifest(tmp_path):
     assert not report.ok and any(f"unknown degradation {victim!r}" in e for e in report.errors)
 
 
+def test_check_flags_a_bad_strengthless_key(tmp_path):
+    copy = tmp_path / "shards"
+    shutil.copytree(FIXTURE, copy)
+    manifest = json.loads((copy / MANIFEST).read_text())
+    assert check(copy, progress=False).ok
+    manifest[STRENGTHLESS_TYPES] = ["reverse", "no_such_effect"]
+    (copy / MANIFEST).write_text(json.dumps(manifest))
+    report = check(copy, progress=False)
+    assert not report.ok and any(STRENGTHLESS_TYPES in e and "no_such_effect" in e for e in report.errors)
+
+
 def test_vocabulary_from_manifests_must_agree(tmp_path):
     a, b, c = (tmp_path / n for n in "abc")
     for d, types in ((a, ["mp3", "opus"]), (b, ["mp3", "opus"]), (c, ["opus", "mp3"])):

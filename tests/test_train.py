@@ -25,9 +25,11 @@ from sesqa.criteria import l_cons_quadruples, r_rank_quadruples
 from sesqa.evaluation.shard_scores import score_shards
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.model import load_checkpoint
+from sesqa.scoring.default import resolve_model
 from sesqa.scoring.scorer import Scorer
 from sesqa.trainer import TrainConfig, train
 from sesqa.trainer import loop as loop_module
+from sesqa.trainer.quad_labels import vocabulary
 
 from .helpers import run_cli
 
@@ -290,6 +292,18 @@ def test_fine_tuning_on_mos_alone_starts_from_a_checkpoint(shards: Path, rated: 
     assert tuned.config.frame_level_dbfs is not None, "the front-end is on"
     assert tuned.metric_stats == base.metric_stats, "calibration keeps the source's metric normalisation"
     assert set(_rows(tmp_path / "calibrated" / "train.csv")[0]) >= {"mos", "rank"}
+
+
+def test_fine_tuning_on_mos_alone_keeps_the_source_vocabulary(rated: tuple[Path, Path], tmp_path: Path, caplog) -> None:
+    """Without shards nothing names the degradation types: the source's stay, so its type heads stay whole."""
+    source = load_checkpoint(resolve_model("telephony"))
+    assert source.config.degradation_types != vocabulary(), "the test needs a model trained on other types than format 1's"
+    caplog.set_level(logging.INFO, logger="sesqa.trainer")
+    train(TrainConfig(out=tmp_path / "tuned", mos=(rated[0],), init=Path("telephony"), steps=1, mos_batch_size=2, swa=False), progress=False)
+    tuned = load_checkpoint(tmp_path / "tuned" / "last.ckpt")
+    assert tuned.config.degradation_types == source.config.degradation_types
+    assert tuned.config.strengthless == source.config.strengthless
+    assert "another degradation vocabulary" not in caplog.text and "start fresh" not in caplog.text
 
 
 def test_bad_inputs_give_clear_errors_or_logged_skips(shards: Path, rated: tuple[Path, Path], tmp_path: Path, caplog) -> None:

@@ -109,7 +109,7 @@ def format_run(run: EvaluationRun) -> str:
         lines += [f"  note: {n}" for n in predictor.notes]
         blocks.append("\n".join(lines))
     if run.folds:
-        blocks.append(f"== per fold (utterance level; folds split by {run.kfold_groups})\n" + fold_table(run.folds))
+        blocks.append(f"== per fold (folds split by {run.kfold_groups})\n" + fold_table(run.folds))
     if run.plots:
         folder = run.plots[0].parent
         blocks.append(f"{len(run.plots)} figures in {folder}")

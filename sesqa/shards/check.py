@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..progress import track
-from .manifest import DEGRADATION_TYPES, MANIFEST, degradation_types_of, read_manifest
+from .manifest import DEGRADATION_TYPES, MANIFEST, degradation_types_of, read_manifest, strengthless_types_of
 from .moments import RunningStats
 from .reader import QuadrupleSample, UnreadableShard, iter_samples
 from .schema import SPLITS, QuadrupleRecord, ShardError
@@ -64,7 +64,7 @@ def check(path: Path, progress: bool = True, max_listed: int = MAX_LISTED) -> Ch
     Every bad sample is counted, and the first `max_listed` are named (a bad sample does not hide
     the rest of its shard). For a directory, every degradation type must be one of the
     manifest's `degradation_types` (format 1's when the manifest predates them): the trainer's
-    labels are built from that list. Each record's seed and measures must be the manifest's
+    labels are built from that list, and its `strengthless_types` must be some of them. Each record's seed and measures must be the manifest's
     (without a manifest: one seed for all), and `stats.json` must exist once the manifest plans
     train quadruples: the trainer refuses the directory without it.
     """
@@ -75,12 +75,18 @@ def check(path: Path, progress: bool = True, max_listed: int = MAX_LISTED) -> Ch
     is_dir = Path(path).is_dir()
     manifest = None
     if is_dir:
+        source = str(Path(path) / MANIFEST)
         try:
             manifest = read_manifest(path)
-            known: frozenset[str] | None = frozenset(degradation_types_of(manifest, str(Path(path) / MANIFEST)))
+            known: frozenset[str] | None = frozenset(degradation_types_of(manifest, source))
         except ValueError as e:
             report.errors.append(str(e))
             known = None
+        if known is not None:
+            try:  # the trainer reads it to decide which steps get a strength label
+                strengthless_types_of(manifest, source)
+            except ValueError as e:
+                report.errors.append(str(e))
         if manifest is not None and isinstance(manifest.get("metrics"), list):
             report.measure_order = tuple(str(m) for m in manifest["metrics"])
     else:

@@ -72,7 +72,11 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
     """Train (or resume) the run described by `config`; returns the final validation figures."""
     placement = distributed.setup(config.device)
     try:
-        return _Run(config, placement, resume, progress).run()
+        summary = _Run(config, placement, resume, progress).run()
+        # Rank 0 still writes the last checkpoint after the others are done: a gloo rank that
+        # leaves the group before every rank is there can abort at exit (SIGABRT), so wait for all.
+        distributed.barrier(placement)
+        return summary
     finally:
         distributed.teardown()
 
@@ -202,6 +206,9 @@ class _Run:
             # Calibrating on MOS alone: keep the source's metric head and its normalisation.
             self.stats = RunningStats.from_json(source.metric_stats)
             self.metric_names = source.config.metric_names
+        if c.shards is None and c.valid is None:
+            # No shards to name the degradation types: keep the source's, so its type heads stay whole.
+            self.vocab, self.strengthless = source.config.degradation_types, source.config.strengthless
         model = SesqaModel(replace(
             source.config, degradation_types=self.vocab, metric_names=self.metric_names, strengthless_types=self.strengthless,
             **front_end_fields(c.front_end),

@@ -49,8 +49,14 @@ def file_scores(model: SesqaModel, paths: Sequence[Path], device: torch.device) 
         try:
             out[n] = scorer.score(path).score
         except AudioError as e:
-            log.warning("validation skips %s", e)
+            # Validation runs every few hundred steps: name a bad file once, not at every run.
+            (log.debug if str(path) in _SKIPPED else log.warning)("validation skips %s", e)
+            _SKIPPED.add(str(path))
     return out
+
+
+_SKIPPED: set[str] = set()
+"""MOS files this process already warned it cannot read."""
 
 
 def validate(
