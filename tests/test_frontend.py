@@ -128,6 +128,18 @@ def test_inaudible_changes_do_not_move_a_recordings_score(scorer, clip, change):
     assert abs(after.score - before.score) < 0.02
 
 
+@pytest.mark.parametrize("seconds", [0.02, 1.37, 30.0])
+@pytest.mark.parametrize("dc", [0.0, 0.01])
+def test_appended_silence_does_not_move_a_recordings_score(scorer, clip, seconds, dc):
+    """Digital silence after a recording (any length, with or without a DC offset on the whole
+    file) leaves every frame as it was: the last frame ends where the recording does."""
+    before = scorer.score(clip + np.float32(dc), sr=SR)
+    after = scorer.score(np.concatenate([clip, np.zeros(round(seconds * SR), np.float32)]) + np.float32(dc), sr=SR)
+    speech = after.speech_frames
+    np.testing.assert_array_equal(after.frame_starts_s[speech], before.frame_starts_s[before.speech_frames])
+    assert after.score == pytest.approx(before.score, abs=1e-6)
+
+
 def test_result_carries_the_level_of_a_calibrated_sine(scorer):
     t = np.arange(2 * SR) / SR
     result = scorer.score(np.sin(2 * np.pi * 1000 * t).astype(np.float32), sr=SR)

@@ -18,6 +18,7 @@ import soundfile as sf
 
 from sesqa.model import SesqaModel, save_checkpoint
 from sesqa.scoring.compare import compare
+from sesqa.scoring.frames import ArrayStream, FrameIterator
 from sesqa.scoring.output import CSV_COLUMNS, EmbeddingWriter
 from sesqa.scoring.scorer import FileError, Scorer, ScoreResult
 
@@ -126,6 +127,39 @@ def test_frame_starts_include_the_tail(tmp_path: Path, scorer: Scorer) -> None:
     r = scorer.score(_wav(tmp_path / "x.wav", 0.5 * speech_like(2.6, seed=5)))
     np.testing.assert_allclose(r.frame_starts_s, [0.0, 1.0, 1.6])
     assert r.to_json()["frames"][-1]["start_s"] == 1.6
+
+
+class _Blocks(ArrayStream):
+    """An in-memory stream decoded in blocks of `size` samples, as a file is."""
+
+    def __init__(self, x: np.ndarray, size: int) -> None:
+        super().__init__(x, SR)
+        self.size = size
+
+    def __iter__(self):
+        for i in range(0, self.samples.size, self.size):
+            yield self.samples[i : i + self.size]
+
+
+def _framed(x: np.ndarray, block: int, trim: bool) -> list[tuple[float, np.ndarray]]:
+    frames = FrameIterator(_Blocks(x, block), 1.0, 1.0, 0.5, owns_stream=False, trim_trailing_silence=trim)
+    return [(f.start_s, f.samples) for f in frames]
+
+
+@pytest.mark.parametrize("block", [777, 4_800, 48_000, 500_000])
+def test_trailing_silence_is_left_out_of_the_frames_whatever_the_blocks(block: int) -> None:
+    x = 0.5 * speech_like(2.6, seed=5)
+    plain = _framed(x, block, trim=False)
+    assert [s for s, _ in plain] == pytest.approx([0.0, 1.0, 1.6])
+    for dc in (0.0, 0.01):  # the silence is the file's DC offset, exact zeros before it is added
+        shifted = _framed(x + np.float32(dc), block, trim=True)
+        assert [s for s, _ in shifted] == [s for s, _ in plain]
+        for n in (2, 123_457):
+            trimmed = _framed(np.concatenate([x, np.zeros(n, np.float32)]) + np.float32(dc), block, trim=True)
+            assert [s for s, _ in trimmed] == [s for s, _ in plain]
+            assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(trimmed, shifted))
+    untrimmed = _framed(np.concatenate([x, np.zeros(SR, np.float32)]), block, trim=False)  # compare's grid
+    assert [s for s, _ in untrimmed] == pytest.approx([0.0, 1.0, 2.0, 2.6])
 
 
 def test_json_frames_carry_each_frames_top_three_degradations(tmp_path: Path) -> None:

@@ -20,6 +20,16 @@ Framing policy (`iter_frames`, defaults frame 1 s, hop 1 s, minimum 0.5 s):
   file) surface mid-iteration: discard that file's frames;
 - a file that is entirely digital silence is not an error: `FrameIterator.stats.all_zero` says so
   once iteration is done, for the scorer to warn.
+
+With `trim_trailing_silence` (the scorer's choice; `compare` keeps one grid for both files) the
+file's trailing silence is left out: the tail frame ends at the last sample whose step from the
+one before is audible, above `SILENT_STEP_RATIO` (-120 dB) of the largest step before it (or just
+before it, when that step drops into a final run of equal samples: appended silence). So
+silence appended to a recording, of any length, leaves every frame's samples as they were (a
+recording shorter than one frame keeps the silence after it in its frame), and neither gain nor
+a DC offset moves that end. Repeats of one sample are not stored: digital silence costs no
+memory. Leading silence is not trimmed: the grid starts at the file's first sample, so
+prepending whole hops of silence moves no frame, but another length shifts the grid.
 """
 
 from __future__ import annotations
@@ -41,6 +51,15 @@ from ..audio import (
     min_samples,
     open_stream,
 )
+
+SILENT_STEP_RATIO = 2.0**-20
+"""A sample-to-sample step at most this fraction (-120 dB) of the largest step before it is
+silence, for `trim_trailing_silence`: relative, so gain does not move it; on steps, so a DC offset
+does not; far above float32 rounding, so a resampler's decaying ringing ends where it is inaudible
+whatever the level."""
+MAX_QUIET_S = 60.0
+"""Trailing-silence candidates longer than this are framed anyway (they are silence to the speech
+mask), so a long quiet stretch costs no more memory than this."""
 
 DEFAULT_HOP_S = 1.0
 """Seconds between frame starts: non-overlapping 1 s frames. A hop of 0.5 s doubles the time
@@ -89,8 +108,11 @@ class FrameIterator(Iterator[Frame]):
     Memory stays at about one frame plus one decode block, whatever the file's length.
     """
 
-    def __init__(self, stream: AudioStream, frame_s: float, hop_s: float, min_s: float, owns_stream: bool) -> None:
+    def __init__(
+        self, stream: AudioStream, frame_s: float, hop_s: float, min_s: float, owns_stream: bool, trim_trailing_silence: bool = False
+    ) -> None:
         sr = stream.sr
+        self.trim_trailing_silence = trim_trailing_silence
         self.stream = stream
         self.frame_samples = round(frame_s * sr)
         self.hop_samples = round(hop_s * sr)
@@ -147,36 +169,76 @@ class FrameIterator(Iterator[Frame]):
 
     def _frames(self) -> Iterator[Frame]:
         F, H, sr = self.frame_samples, self.hop_samples, self.stream.sr
-        path = self.stream.path
-        buf = np.zeros(0, dtype=np.float32)
-        buf_off = 0  # absolute index of buf[0]
+        trim = self.trim_trailing_silence
+        # The samples kept, as (offset, array) pieces; a sample between or after them (up to `total`)
+        # repeats the piece before it. A trimming iterator keeps no block that only continues the
+        # last sample, so a long stretch of digital silence costs no memory.
+        kept: list[tuple[int, np.ndarray]] = []
         total = 0  # samples received
+        previous = np.float32(0)  # the last sample received
+        largest_step = np.float32(0)  # the largest |x[n] - x[n-1]| so far
+        audible = 0  # the last index whose step from the sample before was audible (above SILENT_STEP_RATIO of the largest)
+        last_change = 0  # the last index whose sample differs from the one before
+        max_quiet = round(MAX_QUIET_S * sr)
         next_start = 0  # next frame on the hop grid
         last_end = 0  # end of the last frame emitted
+
+        def segment(a: int, b: int) -> np.ndarray:
+            out = np.zeros(b - a, dtype=np.float32)  # zeros past the end of the file: padding
+            for n, (off, piece) in enumerate(kept):
+                piece_end = off + piece.size
+                run_end = kept[n + 1][0] if n + 1 < len(kept) else total  # its last sample repeats until here
+                lo, hi = max(a, off), min(b, piece_end)
+                if lo < hi:
+                    out[lo - a : hi - a] = piece[lo - off : hi - off]
+                lo, hi = max(a, piece_end), min(b, run_end)
+                if lo < hi:
+                    out[lo - a : hi - a] = piece[-1]
+            return out
+
         try:
             for block in self.stream:
-                buf = np.concatenate((buf, block)) if buf.size else block
-                total += block.size
-                if total < self._min_samples:  # nothing is emitted before the file is known long enough
+                if not block.size:
                     continue
-                while next_start + F <= total:
-                    i = next_start - buf_off
-                    yield self._emit(next_start, buf[i : i + F].copy())
-                    last_end = next_start + F
-                    next_start += H
+                block_off = total
+                total += block.size
+                if trim:
+                    step = np.abs(np.diff(block, prepend=previous if block_off else block[0]))
+                    previous = block[-1]
+                    if not step.any():  # the same sample again: implied by the last piece
+                        if not kept:
+                            kept.append((0, block[:1]))
+                        continue
+                    largest = np.maximum(np.maximum.accumulate(step), largest_step)
+                    largest_step = largest[-1]
+                    steps = np.flatnonzero(step > largest * SILENT_STEP_RATIO)
+                    if steps.size:
+                        audible = block_off + int(steps[-1])
+                    last_change = block_off + int(np.flatnonzero(step)[-1])
+                    # Frames reach no further than the last audible step: what follows may be trailing
+                    # silence. Past MAX_QUIET_S of it they go on, so memory stays bounded.
+                    end = max(audible, total - max_quiet)
+                else:
+                    end = total
+                kept.append((block_off, block))
+                if total >= self._min_samples:  # nothing is emitted before the file is known long enough
+                    while next_start + F <= end:
+                        yield self._emit(next_start, segment(next_start, next_start + F))
+                        last_end = next_start + F
+                        next_start += H
                 # keep what the next grid frame needs, and always the last F samples for the tail frame
-                keep_from = min(next_start, total - F)
-                if keep_from > buf_off:
-                    buf = buf[keep_from - buf_off :]
-                    buf_off = keep_from
-            check_duration(path, total, sr, self.min_s)
-            if total < F:
-                samples = np.zeros(F, dtype=np.float32)
-                samples[:total] = buf[:total]
-                yield self._emit(0, samples, pad=F - total)
-            elif last_end < total:
-                start = total - F
-                yield self._emit(start, buf[start - buf_off :].copy())
+                keep_from = max(0, min(next_start, end - F))
+                kept = [(keep_from, segment(keep_from, total))]
+            check_duration(self.stream.path, total, sr, self.min_s)
+            end = total
+            if trim:
+                # The last audible sample ends the recording, unless that step went into a final run
+                # of equal samples (digital silence appended): then the sample before it does.
+                end = audible if audible == last_change and total - last_change >= 2 else audible + 1
+            if end < F:
+                yield self._emit(0, segment(0, F), pad=max(0, F - total))
+            elif last_end < end:
+                yield self._emit(end - F, segment(end - F, end))
         finally:
             if self._owns:
                 self.stream.close()
@@ -213,12 +275,14 @@ def iter_frames(
     min_s: float = MIN_DURATION_S,
     block_s: float = DEFAULT_BLOCK_S,
     measure_level: bool = False,
+    trim_trailing_silence: bool = False,
 ) -> FrameIterator:
     """Sliding `frame_s` windows every `hop_s` over a file or an open stream, in constant memory.
 
     Given a path, the file is opened here (AudioError at once if unreadable) and closed when the
     frames run out; given an AudioStream, `sr` must match it and `channel` must be None.
-    `measure_level` meters a file as it is decoded (`FrameIterator.stats.level`).
+    `measure_level` meters a file as it is decoded (`FrameIterator.stats.level`); `trim_trailing_silence`
+    ends the frames where the file's trailing digital silence starts.
     """
     if isinstance(stream_or_path, (AudioStream, ArrayStream)):
         stream = stream_or_path
@@ -226,10 +290,10 @@ def iter_frames(
             raise ValueError(f"{stream.path}: stream is at {stream.sr} Hz but sr={sr} was asked for")
         if channel is not None:
             raise ValueError(f"{stream.path}: pick the channel when opening the stream, not in iter_frames")
-        return FrameIterator(stream, frame_s, hop_s, min_s, owns_stream=False)  # type: ignore[arg-type]
+        return FrameIterator(stream, frame_s, hop_s, min_s, owns_stream=False, trim_trailing_silence=trim_trailing_silence)  # type: ignore[arg-type]
     stream = open_stream(stream_or_path, sr=sr, channel=channel, block_s=block_s, measure_level=measure_level)
     try:
-        return FrameIterator(stream, frame_s, hop_s, min_s, owns_stream=True)
+        return FrameIterator(stream, frame_s, hop_s, min_s, owns_stream=True, trim_trailing_silence=trim_trailing_silence)
     except ValueError:
         stream.close()
         raise
