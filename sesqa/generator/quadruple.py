@@ -130,9 +130,11 @@ def regenerate(
     chain_j: Sequence[AppliedDegradation | DegradationStep],
     delay_samples: int,
     sr: int = SAMPLE_RATE,
+    dc_removed: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """x_i and x_j (1 s + delay) rebuilt from a record alone: source, chains (as stored or typed), delay."""
-    x_i = replay_chain(read_frame(source_path, offset_s, duration_s, sr), chain_i, sr)
+    """x_i and x_j (1 s + delay) rebuilt from a record alone: source (and whether its DC offset was
+    removed), chains (as stored or typed), delay."""
+    x_i = replay_chain(read_frame(source_path, offset_s, duration_s, sr, remove_dc=dc_removed), chain_i, sr)
     x_j = replay_chain(x_i, chain_j, sr)
     n = int(FRAME_S * sr) + delay_samples
     return x_i[:n], x_j[:n]

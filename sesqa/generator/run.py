@@ -221,7 +221,7 @@ class _Worker:
                     sample_rate=SAMPLE_RATE,
                     frame_samples=q.frame_samples,
                     delay_samples=q.delay_samples,
-                    source=SourceRef(q.frame.source.path, q.frame.source.dataset, q.frame.offset_s, SOURCE_FRAME_S),
+                    source=SourceRef(q.frame.source.path, q.frame.source.dataset, q.frame.offset_s, SOURCE_FRAME_S, dc_removed=True),
                     chain_i=tuple(step.to_step() for step in q.chain_i),
                     chain_j=tuple(step.to_step() for step in q.chain_j),
                     gain_i=gain_for(q.x_i),

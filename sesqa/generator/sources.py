@@ -240,8 +240,17 @@ def peak_normalise(x: np.ndarray) -> np.ndarray:
     return (x / peak).astype(np.float32) if peak > 0 else x.astype(np.float32)
 
 
-def read_frame(path: str, offset_s: float, frame_s: float = SOURCE_FRAME_S, sr: int = SAMPLE_RATE, normalise: bool = True) -> np.ndarray:
-    """Exactly round(frame_s * sr) samples of a source file from offset_s (peak-normalised).
+def without_dc(x: np.ndarray) -> np.ndarray:
+    """`x` less its mean: the clean frame's DC offset, which no listener hears, taken out before a
+    degradation can drop it and the reference metrics count that as damage."""
+    return (x - np.mean(x, dtype=np.float64)).astype(np.float32)
+
+
+def read_frame(
+    path: str, offset_s: float, frame_s: float = SOURCE_FRAME_S, sr: int = SAMPLE_RATE, normalise: bool = True, remove_dc: bool = False
+) -> np.ndarray:
+    """Exactly round(frame_s * sr) samples of a source file from offset_s (without its DC offset
+    when asked, then peak-normalised).
 
     Raises AudioError when the file cannot be read or ends before the frame does.
     """
@@ -249,13 +258,13 @@ def read_frame(path: str, offset_s: float, frame_s: float = SOURCE_FRAME_S, sr: 
     frame = load(resolve_path(path), sr, offset_s, frame_s)
     if len(frame) < n:
         raise AudioError(f"{path}: only {len(frame)} samples from {offset_s:.3f} s, need {n}")
-    frame = frame[:n]
+    frame = without_dc(frame[:n]) if remove_dc else frame[:n]
     return peak_normalise(frame) if normalise else frame
 
 
 @dataclass(frozen=True)
 class Frame:
-    """A clean frame cut from a source file, peak-normalised to 1."""
+    """A clean frame cut from a source file, without its DC offset, peak-normalised to 1."""
 
     source: SourceFile
     offset_s: float
@@ -288,7 +297,7 @@ class FrameSampler:
             if source.path in self.bad_files:
                 continue
             try:
-                frame = read_frame(source.path, offset_s, self.frame_s, self.sr, normalise=False)
+                frame = read_frame(source.path, offset_s, self.frame_s, self.sr, normalise=False, remove_dc=True)
             except AudioError as e:
                 self._mark_bad(source.path, str(e))
                 continue

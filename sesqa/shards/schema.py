@@ -28,6 +28,19 @@ class SourceRef:
     dataset: str
     offset_s: float
     duration_s: float
+    dc_removed: bool = False
+    """The frame's mean was subtracted before it was peak-normalised: a DC offset is inaudible, but
+    a degradation that drops it (a high-pass, most codecs) would count it against every reference
+    metric. Records written before this field replay without it (absent means False)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.dc_removed, bool):
+            raise ValueError(f"source.dc_removed must be true or false, got {self.dc_removed!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored object; `dc_removed` only when set, so older records round-trip unchanged."""
+        out: dict[str, Any] = {"path": self.path, "dataset": self.dataset, "offset_s": self.offset_s, "duration_s": self.duration_s}
+        return {**out, "dc_removed": True} if self.dc_removed else out
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,7 @@ class QuadrupleRecord:
             "sample_rate": self.sample_rate,
             "frame_samples": self.frame_samples,
             "delay_samples": self.delay_samples,
-            "source": vars(self.source),
+            "source": self.source.to_json(),
             "chain_i": [d.to_dict() for d in self.chain_i],
             "chain_j": [d.to_dict() for d in self.chain_j],
             "gain_i": self.gain_i,
