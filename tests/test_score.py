@@ -162,6 +162,17 @@ def test_trailing_silence_is_left_out_of_the_frames_whatever_the_blocks(block: i
     assert [s for s, _ in untrimmed] == pytest.approx([0.0, 1.0, 2.0, 2.6])
 
 
+def test_a_long_faint_tail_is_framed_in_bounded_memory() -> None:
+    """Past MAX_QUIET_S of steps too faint to hear (not digital silence: they must be kept) the
+    frames go on, in order, so a long quiet tail is never held whole."""
+    from sesqa.scoring import frames as framing
+
+    x = np.concatenate([0.5 * speech_like(0.6, seed=2), 1e-9 * speech_like(framing.MAX_QUIET_S + 5, seed=3)])
+    starts = [s for s, _ in _framed(x, 48_000, trim=True)]
+    assert starts[0] == 0.0 and np.all(np.diff(starts) > 0)
+    assert starts[-1] >= 4.0  # framed before the end, not held until it
+
+
 def test_json_frames_carry_each_frames_top_three_degradations(tmp_path: Path) -> None:
     # five types besides "clean", so the top 3 is a real cut and "clean" must be left out
     types = ("clean", "additive_noise", "mp3", "hum", "low_pass", "reverb")

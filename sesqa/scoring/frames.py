@@ -235,7 +235,7 @@ class FrameIterator(Iterator[Frame]):
                 # The last audible sample ends the recording, unless that step went into a final run
                 # of equal samples (digital silence appended): then the sample before it does.
                 end = audible if audible == last_change and total - last_change >= 2 else audible + 1
-            if end < F:
+            if not last_end and end < F:  # shorter than one frame: a frame from the start, padded
                 yield self._emit(0, segment(0, F), pad=max(0, F - total))
             elif last_end < end:
                 yield self._emit(end - F, segment(end - F, end))
