@@ -8,7 +8,8 @@ Framing policy (`iter_frames`, defaults frame 1 s, hop 1 s, minimum 0.5 s):
 
 - frames start at 0, hop, 2*hop, ... while they fit entirely in the file;
 - if the last of those ends before the end of the file, one more frame is taken that ends exactly
-  at the end of the file (its start is not on the hop grid), so no audio goes unscored;
+  at the end of the file (its start is not on the hop grid), so no audio goes unscored (with
+  `trim_trailing_silence`, "the end" is where the trailing silence starts, see below);
 - a file at least `min_s` long but shorter than one frame gives a single frame zero-padded at the
   end (`Frame.pad` counts the padding). Zeros, not a repeat of the clip: silence after an utterance
   is a natural condition the model has seen, while looping the clip would splice in a
