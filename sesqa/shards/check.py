@@ -64,9 +64,10 @@ def check(path: Path, progress: bool = True, max_listed: int = MAX_LISTED) -> Ch
     Every bad sample is counted, and the first `max_listed` are named (a bad sample does not hide
     the rest of its shard). For a directory, every degradation type must be one of the
     manifest's `degradation_types` (format 1's when the manifest predates them): the trainer's
-    labels are built from that list, and its `strengthless_types` must be some of them. Each record's seed and measures must be the manifest's
-    (without a manifest: one seed for all), and `stats.json` must exist once the manifest plans
-    train quadruples: the trainer refuses the directory without it.
+    labels are built from that list, and its `strengthless_types` must be some of them. Each
+    record's seed and measures must be the manifest's (without a manifest: one seed for all), and
+    `stats.json` must exist once the manifest plans train quadruples: the trainer refuses the
+    directory without it.
     """
     if max_listed < 0:
         raise ValueError(f"max_listed must be >= 0, got {max_listed}")

@@ -13,8 +13,8 @@ An event is skipped where it cannot happen: before a whole segment (plus half a 
 been played, or where its cross-fade would overlap the previous event's. The output is the first
 n samples of the warped playout, so the length is kept without padding (the delay is >= 0).
 When the generator draws the parameters for a signal, the seed is one with at least one event
-on it (at the mildest 0.5 events/s, 59 % of 1.1 s frames would have none);
-drawn without a signal, the events are the Poisson process's own.
+on it (at the mildest 0.5 events/s, 59 % of 1.1 s frames would have none); drawn without a
+signal, the events are the Poisson process's own.
 """
 
 from __future__ import annotations
