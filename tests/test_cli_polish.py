@@ -270,7 +270,7 @@ def test_validation_log_line_says_e_total(caplog: pytest.LogCaptureFixture, monk
     saved: list[str] = []
     run = SimpleNamespace(
         placement=SimpleNamespace(is_main=True, distributed=False), model=None, config=None, vocab=(), metric_names=(),
-        stats=None, valid_mos=None, device=None, step=80, last_valid={}, _save=lambda name, main_only=False: saved.append(name),
+        stats=None, valid_mos=None, unreadable_mos=set(), device=None, step=80, last_valid={}, _save=lambda name, main_only=False: saved.append(name),
         best=current_keys({"e_gen": 0.12, "r_rank": 0.07, "l_cons": 0.05}),  # a checkpoint from before the rename
     )
     with caplog.at_level(logging.INFO, logger="sesqa.trainer.loop"):
@@ -301,11 +301,11 @@ def test_validation_names_an_unreadable_mos_file_once(monkeypatch: pytest.Monkey
             return SimpleNamespace(score=3.5)
 
     monkeypatch.setattr(validate, "Scorer", Stub)
-    monkeypatch.setattr(validate, "_SKIPPED", set())
     paths = [Path("good.wav"), Path("bad.wav")]
+    warned: set[str] = set()
     with caplog.at_level(logging.DEBUG, logger="sesqa.trainer.validate"):
         for _ in range(3):
-            scores = validate.file_scores(None, paths, "cpu")
+            scores = validate.file_scores(None, paths, "cpu", warned)
             assert scores[0] == 3.5 and np.isnan(scores[1])
     skips = [r for r in caplog.records if "validation skips bad.wav: not a RIFF file" in r.getMessage()]
     assert [r.levelno for r in skips] == [logging.WARNING, logging.DEBUG, logging.DEBUG]

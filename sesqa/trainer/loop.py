@@ -167,6 +167,7 @@ class _Run:
         self.augment = Augment() if c.augment else None
 
         self.mos_stream = self.valid_mos = None
+        self.unreadable_mos: set[str] = set()  # held-out MOS files validation has warned about (once each)
         if c.mos:
             items = [item for path in c.mos for item in read_mos(path, skip_missing=True)]
             if c.valid_mos:
@@ -319,7 +320,7 @@ class _Run:
         if self.placement.is_main:
             values = validate(
                 self.model, self.config, self.vocab, self.metric_names, self.stats,
-                valid_mos=self.valid_mos, device=self.device,
+                valid_mos=self.valid_mos, device=self.device, warned=self.unreadable_mos,
             )
             self.last_valid = values
             if values:

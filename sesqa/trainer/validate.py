@@ -41,22 +41,19 @@ def quadruple_scores(model: SesqaModel, batches, device: torch.device) -> np.nda
     return np.concatenate(out) if out else np.zeros((0, 4), np.float32)
 
 
-def file_scores(model: SesqaModel, paths: Sequence[Path], device: torch.device) -> np.ndarray:
-    """Each file's score as `sesqa score` gives it; NaN (with a warning) where a file cannot be read."""
+def file_scores(model: SesqaModel, paths: Sequence[Path], device: torch.device, warned: set[str] | None = None) -> np.ndarray:
+    """Each file's score as `sesqa score` gives it; NaN where a file cannot be read, with a warning
+    the first time (`warned`: the files already named, kept by the caller across validations)."""
+    warned = set() if warned is None else warned
     scorer = Scorer(model, device=str(device), precision="fp32")
     out = np.full(len(paths), np.nan)
     for n, path in enumerate(paths):
         try:
             out[n] = scorer.score(path).score
         except AudioError as e:
-            # Validation runs every few hundred steps: name a bad file once, not at every run.
-            (log.debug if str(path) in _SKIPPED else log.warning)("validation skips %s", e)
-            _SKIPPED.add(str(path))
+            (log.debug if str(path) in warned else log.warning)("validation skips %s", e)
+            warned.add(str(path))
     return out
-
-
-_SKIPPED: set[str] = set()
-"""MOS files this process already warned it cannot read."""
 
 
 def validate(
@@ -67,6 +64,7 @@ def validate(
     stats: RunningStats | None,
     valid_mos: Sequence[MosItem] | None,
     device: torch.device,
+    warned: set[str] | None = None,
 ) -> dict[str, float]:
     """The paper's validation figures that this run's data allows; E_TOTAL (R_RANK + L_CONS without MOS data)."""
     values: dict[str, float] = {}
@@ -79,7 +77,7 @@ def validate(
         values["r_rank"] = r_rank_quadruples(*scores.T)
         values["l_cons"] = l_cons_quadruples(*scores.T)
     if valid_mos:
-        predicted = file_scores(model, [item.path for item in valid_mos], device)
+        predicted = file_scores(model, [item.path for item in valid_mos], device, warned)
         truth = np.array([item.mos for item in valid_mos])
         ok = np.isfinite(predicted)
         if ok.any():
