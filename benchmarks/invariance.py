@@ -2,8 +2,9 @@
 
 Scores real speech and copies of it changed by gain (-30, -20, -10 dB; +6 dB where the peak
 allows), polarity inversion, a DC offset of 0.01, resampling to 44.1 kHz, 2 s of digital silence
-appended and 1 s prepended, and prints the mean and 90th percentile of |score change| per kind,
-for sesqa and, when `sesqa[peer]` is installed, for DNSMOS P.808 side by side.
+appended, and 1 s or 0.37 s (off the 1 s frame grid) prepended, and prints the mean and 90th
+percentile of |score change| per kind, for sesqa and, when `sesqa[peer]` is installed, for
+DNSMOS P.808 side by side.
 
 Speech: the bundled clips held out from the packaged model's training (da: its validation
 language; ro: its test language) and the eight bundled languages it never trained on (es, fi,
@@ -58,6 +59,7 @@ VARIANTS: dict[str, Variant] = {
     "44.1 kHz": lambda x: (resample(x, SR, 44_100), 44_100),
     "+2 s silence after": lambda x: (np.concatenate([x, np.zeros(2 * SR, np.float32)]), SR),
     "+1 s silence before": lambda x: (np.concatenate([np.zeros(SR, np.float32), x]), SR),
+    "+0.37 s silence before": lambda x: (np.concatenate([np.zeros(round(0.37 * SR), np.float32), x]), SR),
 }
 
 

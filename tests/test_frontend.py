@@ -128,16 +128,16 @@ def test_inaudible_changes_do_not_move_a_recordings_score(scorer, clip, change):
     assert abs(after.score - before.score) < 0.02
 
 
-@pytest.mark.parametrize("seconds", [0.02, 1.37, 30.0])
+@pytest.mark.parametrize(("before_s", "after_s"), [(0.0, 0.02), (0.0, 1.37), (0.0, 30.0), (0.37, 0.0), (2.61, 0.5)])
 @pytest.mark.parametrize("dc", [0.0, 0.01])
-def test_appended_silence_does_not_move_a_recordings_score(scorer, clip, seconds, dc):
-    """Digital silence after a recording (any length, with or without a DC offset on the whole
-    file) leaves every frame as it was: the last frame ends where the recording does."""
-    before = scorer.score(clip + np.float32(dc), sr=SR)
-    after = scorer.score(np.concatenate([clip, np.zeros(round(seconds * SR), np.float32)]) + np.float32(dc), sr=SR)
-    speech = after.speech_frames
-    np.testing.assert_array_equal(after.frame_starts_s[speech], before.frame_starts_s[before.speech_frames])
-    assert after.score == pytest.approx(before.score, abs=1e-6)
+def test_added_silence_does_not_move_a_recordings_score(scorer, clip, before_s, after_s, dc):
+    """Digital silence before or after a recording (any length, with or without a DC offset on the
+    whole file) leaves every frame's audio as it was: the frames cover the recording alone."""
+    plain = scorer.score(clip + np.float32(dc), sr=SR)
+    padded = [np.zeros(round(before_s * SR), np.float32), clip, np.zeros(round(after_s * SR), np.float32)]
+    added = scorer.score(np.concatenate(padded) + np.float32(dc), sr=SR)
+    np.testing.assert_allclose(added.frame_starts_s[added.speech_frames], plain.frame_starts_s[plain.speech_frames] + before_s, atol=1e-9)
+    assert added.score == pytest.approx(plain.score, abs=1e-6)
 
 
 def test_result_carries_the_level_of_a_calibrated_sine(scorer):

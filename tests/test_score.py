@@ -142,21 +142,22 @@ class _Blocks(ArrayStream):
 
 
 def _framed(x: np.ndarray, block: int, trim: bool) -> list[tuple[float, np.ndarray]]:
-    frames = FrameIterator(_Blocks(x, block), 1.0, 1.0, 0.5, owns_stream=False, trim_trailing_silence=trim)
+    frames = FrameIterator(_Blocks(x, block), 1.0, 1.0, 0.5, owns_stream=False, trim_silence=trim)
     return [(f.start_s, f.samples) for f in frames]
 
 
 @pytest.mark.parametrize("block", [777, 4_800, 48_000, 500_000])
-def test_trailing_silence_is_left_out_of_the_frames_whatever_the_blocks(block: int) -> None:
+def test_silence_around_a_recording_is_left_out_of_the_frames_whatever_the_blocks(block: int) -> None:
     x = 0.5 * speech_like(2.6, seed=5)
     plain = _framed(x, block, trim=False)
     assert [s for s, _ in plain] == pytest.approx([0.0, 1.0, 1.6])
     for dc in (0.0, 0.01):  # the silence is the file's DC offset, exact zeros before it is added
         shifted = _framed(x + np.float32(dc), block, trim=True)
         assert [s for s, _ in shifted] == [s for s, _ in plain]
-        for n in (2, 123_457):
-            trimmed = _framed(np.concatenate([x, np.zeros(n, np.float32)]) + np.float32(dc), block, trim=True)
-            assert [s for s, _ in trimmed] == [s for s, _ in plain]
+        for before, after in ((0, 2), (0, 123_457), (2, 0), (17_761, 0), (50_001, 48_000)):
+            padded = np.concatenate([np.zeros(before, np.float32), x, np.zeros(after, np.float32)])
+            trimmed = _framed(padded + np.float32(dc), block, trim=True)
+            assert [s for s, _ in trimmed] == pytest.approx([s + before / SR for s, _ in plain])
             assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(trimmed, shifted))
     untrimmed = _framed(np.concatenate([x, np.zeros(SR, np.float32)]), block, trim=False)  # compare's grid
     assert [s for s, _ in untrimmed] == pytest.approx([0.0, 1.0, 2.0, 2.6])

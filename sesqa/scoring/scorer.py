@@ -3,9 +3,9 @@
 The network runs in a backend (`backend.py`): onnxruntime for the packaged models and `.onnx`
 files, without importing torch; torch for checkpoints of `sesqa train` and models in memory.
 
-A file is cut into 1 s frames with a hop (1 s by default), the last one ending where its
-trailing digital silence starts (`frames.py`: appended silence moves no frame); frames are scored
-in batches, and the file's score is the mean over its speech frames (`speech.py`: frames within
+A file is cut into 1 s frames with a hop (1 s by default), laid over the recording without the
+silence before and after it (`frames.py`: added silence moves no frame's audio); frames are
+scored in batches, and the file's score is the mean over its speech frames (`speech.py`: frames within
 30 dB of the file's loudest and above -70 dBFS, DC aside). The model was trained on active speech only, so
 pauses would otherwise pull a file's score towards whatever the model makes of silence.
 
@@ -252,11 +252,11 @@ class Scorer:
         if isinstance(audio, (str, Path)):
             return iter_frames(
                 audio, frame_s=self.frame_s, hop_s=self.hop_s, sr=self.sample_rate, channel=channel, measure_level=True,
-                trim_trailing_silence=True,
+                trim_silence=True,
             )
         mono = self.mono_array(audio, sr, channel)
         stream = ArrayStream(resample(mono, sr, self.sample_rate), self.sample_rate, level=measure_level(mono, sr))
-        return iter_frames(stream, frame_s=self.frame_s, hop_s=self.hop_s, sr=self.sample_rate, trim_trailing_silence=True)
+        return iter_frames(stream, frame_s=self.frame_s, hop_s=self.hop_s, sr=self.sample_rate, trim_silence=True)
 
     def prepare_array(self, audio: np.ndarray, sr: int | None, channel: int | None = None) -> np.ndarray:
         """An in-memory signal (n,) or (n, channels) -> mono float32 at the model's rate; AudioError if unusable."""
