@@ -254,10 +254,10 @@ class FrameIterator(Iterator[Frame]):
                         yield self._emit(next_start, segment(next_start, next_start + F))
                         emitted, last_end = True, next_start + F
                         next_start += H
-                # keep what the next grid frame needs (all from the sample before the first change
-                # while the start of the sound is open), and always the last F samples for the tail frame
-                start = origin if origin is not None else max(0, (first_change or 1) - 1)
-                keep_from = max(start, min(next_start, end - F)) if origin is not None else start
+                if origin is None:  # where the sound starts is still open: keep all from before the first change
+                    keep_from = max(0, (first_change or 1) - 1)
+                else:  # what the next grid frame needs, and always the last F samples for the tail frame
+                    keep_from = max(origin, min(next_start, end - F))
                 kept = [(keep_from, segment(keep_from, total))]
             check_duration(self.stream.path, total, sr, self.min_s)
             if origin is None:
