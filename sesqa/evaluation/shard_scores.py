@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from ..shards.schema import QuadrupleRecord
     from ..scoring.scorer import Scorer
+    from ..shards.schema import QuadrupleRecord
 
 log = logging.getLogger(__name__)
 

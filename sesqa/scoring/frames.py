@@ -191,8 +191,7 @@ class FrameIterator(Iterator[Frame]):
         origin: int | None = None if trim else 0  # the hop grid's first frame start, once known
         max_quiet = round(MAX_QUIET_S * sr)
         next_start = 0  # next frame on the hop grid
-        last_end = 0  # end of the last frame emitted
-        emitted = False
+        last_end = 0  # end of the last frame emitted (0: none yet)
 
         def segment(a: int, b: int) -> np.ndarray:
             out = np.zeros(b - a, dtype=np.float32)  # zeros past the end of the file: padding
@@ -252,7 +251,7 @@ class FrameIterator(Iterator[Frame]):
                 if origin is not None and total >= self._min_samples:  # nothing is emitted before the file is known long enough
                     while next_start + F <= end:
                         yield self._emit(next_start, segment(next_start, next_start + F))
-                        emitted, last_end = True, next_start + F
+                        last_end = next_start + F
                         next_start += H
                 if origin is None:  # where the sound starts is still open: keep all from before the first change
                     keep_from = max(0, (first_change or 1) - 1)
@@ -267,7 +266,7 @@ class FrameIterator(Iterator[Frame]):
                 # The last audible sample ends the recording, unless that step went into a final run
                 # of equal samples (digital silence appended): then the sample before it does.
                 end = audible if audible == last_change and total - last_change >= 2 else audible + 1
-            if not emitted and end - origin < F:  # shorter than one frame: a frame from its start, padded
+            if not last_end and end - origin < F:  # shorter than one frame: a frame from its start, padded
                 yield self._emit(origin, segment(origin, origin + F), pad=max(0, origin + F - total))
             elif last_end < end:
                 yield self._emit(end - F, segment(end - F, end))

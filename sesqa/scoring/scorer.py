@@ -5,9 +5,10 @@ files, without importing torch; torch for checkpoints of `sesqa train` and model
 
 A file is cut into 1 s frames with a hop (1 s by default), laid over the recording without the
 silence before and after it (`frames.py`: added silence moves no frame's audio); frames are
-scored in batches, and the file's score is the mean over its speech frames (`speech.py`: frames within
-30 dB of the file's loudest and above -70 dBFS, DC aside). The model was trained on active speech only, so
-pauses would otherwise pull a file's score towards whatever the model makes of silence.
+scored in batches, and the file's score is the mean over its speech frames (`speech.py`: frames
+within 30 dB of the file's loudest and above -70 dBFS, DC aside). The model was trained on active
+speech only, so pauses would otherwise pull a file's score towards whatever the model makes of
+silence.
 
 The model does not see absolute level (its front-end normalises every frame), so the level is
 reported instead: each result carries the input's loudness (BS.1770), sample peak, DC offset and

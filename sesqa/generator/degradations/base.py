@@ -58,25 +58,26 @@ def new_seed(rng: np.random.Generator) -> int:
 
 
 EVENT_SEED_TRIES = 1000
-"""Seeds `seed_with_an_event` tries before it settles for one without an event."""
+"""Seeds `with_an_event` tries before it settles for one without an event."""
 
 
-def seed_with_an_event(rng: np.random.Generator, ctx: SamplingContext | None, has_event: Callable[[int], bool]) -> int:
-    """A seed for an `apply` whose effect comes as random events (lost packets, jitter-buffer warps)
-    under which at least one event falls on the signal `ctx` describes: a sample labelled with a
-    degradation is never left untouched by it. `has_event(seed)` says whether a seed's events do.
+def with_an_event(rng: np.random.Generator, ctx: SamplingContext | None, drawn: Any, has_event: Callable[[Any, SamplingContext], bool]) -> Any:
+    """`drawn` (params with a `seed` field) with a new seed under which at least one of the apply's
+    random events (lost packets, jitter-buffer warps) falls on the signal `ctx` describes: a sample
+    labelled with a degradation is never left untouched by it. `has_event(params, ctx)` says
+    whether it does.
 
     Without `ctx` (the length is unknown) any seed, so the events keep their unconditioned law;
     after `EVENT_SEED_TRIES` seeds without one (a signal too short for any), the last seed.
     """
-    seed = new_seed(rng)
+    params = dataclasses.replace(drawn, seed=new_seed(rng))
     if ctx is None:
-        return seed
+        return params
     for _ in range(EVENT_SEED_TRIES - 1):
-        if has_event(seed):
-            return seed
-        seed = new_seed(rng)
-    return seed
+        if has_event(params, ctx):
+            return params
+        params = dataclasses.replace(drawn, seed=new_seed(rng))
+    return params
 
 
 def check_range(name: str, value: float, low: float, high: float) -> None:

@@ -19,12 +19,12 @@ signal, the events are the Poisson process's own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from .._int_checks import check_int
-from ..base import Degradation, SamplingContext, check_range, lerp, register, seed_with_an_event
+from ..base import Degradation, SamplingContext, check_range, lerp, register, with_an_event
 
 SEGMENT_MS_RANGE = (10.0, 20.0)
 CROSSFADE_MS = 2.5
@@ -66,11 +66,7 @@ class JitterBufferWarp(Degradation):
             crossfade_ms=CROSSFADE_MS,
             seed=0,
         )
-
-        def warps(seed: int) -> bool:
-            return len(warp_events(ctx.n_samples, ctx.sr, replace(drawn, seed=seed))[0]) > 0  # type: ignore[union-attr]
-
-        return replace(drawn, seed=seed_with_an_event(rng, ctx, warps))
+        return with_an_event(rng, ctx, drawn, lambda p, c: len(warp_events(c.n_samples, c.sr, p)[0]) > 0)
 
     @staticmethod
     def apply(x: np.ndarray, sr: int, params: Params) -> np.ndarray:

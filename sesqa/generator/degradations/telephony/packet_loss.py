@@ -13,12 +13,12 @@ and still be labelled packet loss); drawn without a signal, the pattern is the c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from .._int_checks import check_int
-from ..base import Degradation, SamplingContext, check_choice, check_range, lerp, register, seed_with_an_event
+from ..base import Degradation, SamplingContext, check_choice, check_range, lerp, register, with_an_event
 from ._gilbert import frame_grid, gilbert_losses, sample_mask, transition_probabilities
 
 FRAME_MS = (10, 20, 30, 40, 50, 60)
@@ -63,11 +63,7 @@ class PacketLoss(Degradation):
             frame_ms=FRAME_MS[int(rng.integers(len(FRAME_MS)))],
             seed=0,
         )
-
-        def loses_a_packet(seed: int) -> bool:
-            return bool(lost_frames(ctx.n_samples, ctx.sr, replace(drawn, seed=seed))[0].any())  # type: ignore[union-attr]
-
-        return replace(drawn, seed=seed_with_an_event(rng, ctx, loses_a_packet))
+        return with_an_event(rng, ctx, drawn, lambda p, c: bool(lost_frames(c.n_samples, c.sr, p)[0].any()))
 
     @staticmethod
     def apply(x: np.ndarray, sr: int, params: Params) -> np.ndarray:
