@@ -30,7 +30,7 @@ from sesqa.shards.codec import encode_flac, gain_for
 def degradation_costs(repeats: int) -> list[tuple[str, float, float, float]]:
     """(name, pool probability, median ms, p90 ms) per degradation on bundled 1.1 s frames."""
     config = GenerateConfig(out=Path("unused"))
-    clean, _ = build_corpus(config.clean_roots, {"train": 1.0}, 1.1, config.effective_speaker_pattern)
+    clean, _ = build_corpus(config.clean_roots, {"train": 1.0}, 1.1, config.effective_speaker_pattern, measure_band=True)
     noise, _ = build_corpus(config.noise_roots, {"train": 1.0}, 0.5)
     frames = FrameSampler(clean.files("train"))
     bank = NoiseBank(noise.files("train"))
@@ -55,7 +55,7 @@ def degradation_costs(repeats: int) -> list[tuple[str, float, float, float]]:
 def metric_costs(repeats: int) -> list[tuple[str, float]]:
     """(measure, median ms alone) on bundled speech vs a noisy copy, and ("all 11 (shared)", ms)."""
     config = GenerateConfig(out=Path("unused"))
-    clean, _ = build_corpus(config.clean_roots, {"train": 1.0}, 1.1, config.effective_speaker_pattern)
+    clean, _ = build_corpus(config.clean_roots, {"train": 1.0}, 1.1, config.effective_speaker_pattern, measure_band=True)
     rng = np.random.default_rng(1)
     ref = FrameSampler(clean.files("train")).sample(rng).audio
     deg = (ref + 0.05 * rng.standard_normal(len(ref))).astype(np.float32)

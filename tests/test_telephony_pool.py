@@ -71,7 +71,7 @@ def test_the_paper_pool_draws_exactly_what_it_drew_before_pools_existed(tmp_path
             }
     assert drawn == json.loads((FIXTURES / "paper_pool_draws.json").read_text())
     manifest = read_manifest(tmp_path)
-    assert manifest["pool"] == "paper" and manifest["degradation_types"] == list(pool_members("paper"))
+    assert manifest["pool"] == "paper" and manifest["degradation_types"] == [*pool_members("paper"), "band_limit"]
 
 
 def test_a_telephony_run_records_its_pool_and_vocabulary_and_refuses_another_pool(tmp_path, small_corpus):
@@ -80,7 +80,7 @@ def test_a_telephony_run_records_its_pool_and_vocabulary_and_refuses_another_poo
                             speaker_pattern=PATTERN, workers=1, metrics=(), pool="telephony")  # fmt: skip
     generate(config, progress=False)
     manifest = read_manifest(tmp_path)
-    assert manifest["pool"] == "telephony" and manifest["degradation_types"] == list(pool_members("telephony"))
+    assert manifest["pool"] == "telephony" and manifest["degradation_types"] == [*pool_members("telephony"), "band_limit"]
     records = [sample.record for shard in tmp_path.glob("*.tar") for sample in read_shard(shard)]
     types = {s.type for r in records for s in r.chain_i + r.chain_j}
     assert types and types <= set(pool_members("telephony"))

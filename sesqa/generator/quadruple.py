@@ -11,6 +11,7 @@ import numpy as np
 from ..audio import SAMPLE_RATE
 from ..shards.schema import DegradationStep
 from .degradations import REGISTRY, AppliedDegradation, DegradationError, SamplingContext
+from .degradations.band_limit import for_source
 from .degradations.base import NoiseSource
 from .degradations.pools import DEFAULT_POOL, pool_weights
 from .sources import Frame, FrameSampler, read_frame
@@ -50,6 +51,7 @@ class Quadruple:
 
     frame: Frame
     chain_i: tuple[AppliedDegradation, ...]
+    """Applied to the clean frame; a band-limited source's band limit comes first."""
     chain_j: tuple[AppliedDegradation, ...]
     """Applied on top of x_i."""
     delay_samples: int
@@ -79,8 +81,10 @@ class QuadrupleMaker:
 
     def make(self, rng: np.random.Generator) -> Quadruple:
         frame = self.frames.sample(rng)
+        source_steps = for_source(frame.source.band_edge_hz)
         counts, probs = N_DEGRADATIONS_I
-        x_i, chain_i = self._degrade(frame.audio, int(rng.choice(counts, p=probs)), rng)
+        x_i, drawn_i = self._degrade(replay_chain(frame.audio, source_steps, self.sr), int(rng.choice(counts, p=probs)), rng)
+        chain_i = source_steps + drawn_i
         counts, probs = N_DEGRADATIONS_J
         x_j, chain_j = self._degrade(x_i, int(rng.choice(counts, p=probs)), rng)
         delay = int(rng.integers(0, int(MAX_DELAY_S * self.sr) + 1))

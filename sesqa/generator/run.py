@@ -36,7 +36,7 @@ from ..shards.writer import ShardWriter, gain_for
 from ..shards.manifest import DEGRADATION_TYPES, MANIFEST, STRENGTHLESS_TYPES
 from ..shards.stats import write_stats
 from .degradations.base import strengthless_types
-from .degradations.pools import DEFAULT_POOL, check_encoders, check_pool, pool_members, pool_weights
+from .degradations.pools import DEFAULT_POOL, check_encoders, check_pool, label_types, pool_weights
 from .metrics import METRIC_NAMES, compute
 from .quadruple import QuadrupleMaker
 from .resume import check_manifest, complete_shards, train_stats
@@ -285,8 +285,8 @@ def _write_manifest(config: GenerateConfig, tasks: list[ShardTask], clean: Corpu
         "sesqa_version": __version__,
         "sample_rate": SAMPLE_RATE,
         "pool": config.pool,
-        DEGRADATION_TYPES: list(pool_members(config.pool)),  # the trainer's label vocabulary, in registry order
-        STRENGTHLESS_TYPES: list(strengthless_types(pool_members(config.pool))),  # no strength label for these
+        DEGRADATION_TYPES: list(label_types(config.pool)),  # the trainer's label vocabulary
+        STRENGTHLESS_TYPES: list(strengthless_types(label_types(config.pool))),  # no strength label for these
         "splits": {
             split: {
                 "quadruples": size,
@@ -314,7 +314,7 @@ def generate(config: GenerateConfig, progress: bool = True) -> GenerateSummary:
     assigned = my_shards(tasks, config)
     complete = complete_shards(config.out, [(t.name, t.split, t.shard, t.size) for t in assigned], config.seed, config.metrics)
     clean, clean_report = build_corpus(
-        config.clean_roots, _ratio_dict(config), SOURCE_FRAME_S, config.effective_speaker_pattern, config.cache_dir
+        config.clean_roots, _ratio_dict(config), SOURCE_FRAME_S, config.effective_speaker_pattern, config.cache_dir, measure_band=True
     )
     noise, noise_report = build_corpus(config.noise_roots, _ratio_dict(config), MIN_NOISE_S, None, config.cache_dir)
     if clean_report.usable == 0:

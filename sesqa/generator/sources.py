@@ -1,8 +1,8 @@
 """Clean-speech and noise corpora: a cached index, splits, and non-silent frame sampling.
 
 A corpus is one or more root directories ("data sets"), searched recursively. The index of
-each root (file, size, mtime, duration) is cached, so a corpus of 100k files is not re-read on
-every run: only new or changed files are opened again.
+each root (file, size, mtime, duration and, for clean speech, the upper band edge) is cached, so
+a corpus of 100k files is not re-read on every run: only new or changed files are opened again.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import SAMPLE_RATE, AudioError, info, load
+from ..audio.band import file_band_edge_hz
 from ..bundled import portable_path, resolve_path
 from ..files import atomic_write_text
 from ..progress import track
@@ -47,6 +48,8 @@ class SourceFile:
     dataset: str
     group: str
     """Unit of the split: the speaker when a speaker pattern gives one, else the file."""
+    band_edge_hz: float | None = None
+    """Measured upper band edge (`sesqa.audio.band`); None where not measured (noise)."""
 
 
 @dataclass
@@ -80,8 +83,11 @@ def _candidate_files(root: Path) -> list[Path]:
     return files
 
 
-def scan_root(root: Path, min_duration_s: float, cache_dir: Path | None = None) -> tuple[list[tuple[str, float]], ScanReport]:
-    """(portable path, duration) of every usable audio file under root, and what was skipped.
+def scan_root(
+    root: Path, min_duration_s: float, cache_dir: Path | None = None, measure_band: bool = False
+) -> tuple[list[tuple[str, float, float | None]], ScanReport]:
+    """(portable path, duration, band edge) of every usable audio file under root, and what was
+    skipped. The band edge is measured only when `measure_band` (else None).
 
     Results are cached per root in `cache_dir`, keyed by each file's size and mtime.
     """
@@ -101,7 +107,7 @@ def scan_root(root: Path, min_duration_s: float, cache_dir: Path | None = None) 
 
     entries: dict[str, list] = {}
     report = ScanReport()
-    usable: list[tuple[str, float]] = []
+    usable: list[tuple[str, float, float | None]] = []
     candidates = _candidate_files(root)
     for path in track(candidates, desc=f"index {root.name}", unit="file", leave=False, enabled=len(candidates) >= 2000):
         rel = path.relative_to(root).as_posix()
@@ -113,18 +119,31 @@ def scan_root(root: Path, min_duration_s: float, cache_dir: Path | None = None) 
             except AudioError as e:
                 duration_s = str(e)
             entry = [st.st_size, st.st_mtime_ns, duration_s]
-        entries[rel] = entry
         duration_s = entry[2]
         if isinstance(duration_s, str):
             report.skipped.append((str(path), duration_s))
         elif duration_s < min_duration_s:
             report.skipped.append((str(path), f"too short ({duration_s:.2f} s < {min_duration_s} s)"))
         else:
-            usable.append((portable_path(path), float(duration_s)))
+            edge_hz = None
+            if measure_band:
+                if len(entry) < 4:
+                    entry = [*entry[:3], _band_edge_or_none(path)]
+                edge_hz = entry[3]
+            usable.append((portable_path(path), float(duration_s), edge_hz))
+        entries[rel] = entry
     report.usable = len(usable)
     if entries != cached:
         _write_json_atomic(cache_file, {"version": INDEX_VERSION, "root": str(root), "files": entries})
     return usable, report
+
+
+def _band_edge_or_none(path: Path) -> float | None:
+    try:
+        return file_band_edge_hz(path)
+    except AudioError as e:  # read fine for its duration: say so, and treat it as full band
+        log.warning("could not measure the band edge of %s (%s); taken as full band", path, e)
+        return None
 
 
 def _write_json_atomic(path: Path, data: object) -> None:
@@ -189,16 +208,18 @@ def build_corpus(
     min_duration_s: float,
     speaker_pattern: str | None = None,
     cache_dir: Path | None = None,
+    measure_band: bool = False,
 ) -> tuple[Corpus, ScanReport]:
-    """Scan every root (one data set each) and split the files disjointly by group."""
+    """Scan every root (one data set each) and split the files disjointly by group; with
+    `measure_band`, each file's upper band edge is measured (clean speech)."""
     pattern = re.compile(speaker_pattern) if speaker_pattern else None
     report = ScanReport()
     per_root: list[tuple[str, list[SourceFile]]] = []
     for root in roots:
-        usable, r = scan_root(Path(root), min_duration_s, cache_dir)
+        usable, r = scan_root(Path(root), min_duration_s, cache_dir, measure_band)
         report.merge(r)
         label = portable_path(root)
-        per_root.append((label, [SourceFile(p, d, label, group_of(p, pattern)) for p, d in usable]))
+        per_root.append((label, [SourceFile(p, d, label, group_of(p, pattern), edge) for p, d, edge in usable]))
     assignment = assign_splits((f.group for _, files in per_root for f in files), ratios)
     datasets: dict[str, tuple[tuple[SourceFile, ...], ...]] = {}
     for split in SPLITS:

@@ -14,6 +14,9 @@ from typing import Any
 SCHEMA = "sesqa.quadruple/1"
 SPLITS = ("train", "valid", "test")
 MAX_DELAY_SAMPLES = 4800
+MAX_CHAIN_I = 3
+"""Steps of chain_i: up to two drawn, after a band-limited source's band limit."""
+MAX_CHAIN_J = 4
 
 
 class ShardError(ValueError):
@@ -159,8 +162,8 @@ class QuadrupleRecord:
             problems.append(f"delay_samples {self.delay_samples} outside [0, {MAX_DELAY_SAMPLES}]")
         if self.frame_samples <= 0:
             problems.append(f"frame_samples {self.frame_samples} <= 0")
-        if not 1 <= len(self.chain_j) <= 4 or len(self.chain_i) > 2:
-            problems.append(f"chain lengths {len(self.chain_i)}/{len(self.chain_j)} outside 0-2 / 1-4")
+        if not 1 <= len(self.chain_j) <= MAX_CHAIN_J or len(self.chain_i) > MAX_CHAIN_I:
+            problems.append(f"chain lengths {len(self.chain_i)}/{len(self.chain_j)} outside 0-{MAX_CHAIN_I} / 1-{MAX_CHAIN_J}")
         for g in (self.gain_i, self.gain_j):
             if not (math.isfinite(g) and g >= 1.0):
                 problems.append(f"gain {g} is not a finite value >= 1")

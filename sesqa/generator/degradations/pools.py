@@ -7,6 +7,10 @@ draws from one of `POOLS`:
 - "paper" (the default) and "telephony": the pool's members with their own weights;
 - "all": both, the paper pool taking `ALL_SHARES["paper"]` of the draws and telephony the rest,
   each degradation keeping its weight relative to the others of its pool.
+
+The "source" pool is never drawn from: its members (the band limit) are properties of a clean
+source that the generator puts before a frame's chain, and every run labels them
+(`label_types`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from .base import REGISTRY
 PAPER = "paper"
 TELEPHONY = "telephony"
 ALL = "all"
+SOURCE = "source"
 DEFAULT_POOL = PAPER
 
 _SHARES: Mapping[str, Mapping[str, float]] = MappingProxyType(
@@ -44,6 +49,13 @@ def pool_members(pool: str) -> tuple[str, ...]:
     """Names of the degradations `pool` draws from, in registry order (the label vocabulary's)."""
     check_pool(pool)
     return tuple(name for name, deg in REGISTRY.items() if deg.pool in _SHARES[pool])
+
+
+def label_types(pool: str) -> tuple[str, ...]:
+    """The degradation types a run from `pool` can record: its members, then the source
+    properties (registry order each); the shards' label vocabulary."""
+    source = tuple(name for name, deg in REGISTRY.items() if deg.pool == SOURCE)
+    return pool_members(pool) + source
 
 
 def pool_weights(pool: str) -> dict[str, float]:
