@@ -15,6 +15,7 @@ from sesqa.generator.degradations import REGISTRY
 from sesqa.generator.degradations.band_limit import FULL_BAND_EDGE_HZ, for_source, strength_of
 from sesqa.generator.degradations.pools import POOLS, label_types, pool_members
 from sesqa.generator.quadruple import regenerate
+from sesqa.generator.report import format_summary
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.shards import read_shard
 from sesqa.shards.manifest import read_strengthless, read_vocabulary
@@ -110,7 +111,9 @@ def test_quadruples_from_a_16_khz_source_are_never_labelled_clean(tmp_path, narr
         out=out, n=30, seed=1, shard_size=10, clean=(clean,), noise=(noise,), speaker_pattern=r"clean/(spk\d)/",
         workers=1, metrics=(), cache_dir=tmp_path / "cache",
     )
-    generate(config, progress=False)
+    summary = generate(config, progress=False)
+    assert summary.band_limited_files == 8
+    assert "band-limited clean files: 8 of 8 stop below 15 kHz" in format_summary(summary)
     vocab = vocabulary(read_vocabulary([out]))
     strengthless = read_strengthless([out])
     samples = [s for tar in sorted(out.glob("*.tar")) for s in read_shard(tar)]
@@ -140,7 +143,7 @@ def test_full_band_sources_carry_no_band_limit(tmp_path, small_corpus):
         out=out, n=20, seed=1, shard_size=10, clean=(small_corpus[0],), noise=(small_corpus[1],),
         speaker_pattern=r"clean/(spk\d)/", workers=1, metrics=(), cache_dir=tmp_path / "cache",
     )
-    generate(config, progress=False)
+    assert generate(config, progress=False).band_limited_files == 0
     records = [s.record for tar in sorted(out.glob("*.tar")) for s in read_shard(tar)]
     assert not any(step.type == "band_limit" for r in records for step in r.chain_i)
     assert any(not r.chain_i for r in records)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from .degradations import REGISTRY
+from .degradations.band_limit import FULL_BAND_EDGE_HZ
 from .degradations.pools import DEFAULT_POOL, missing_encoders, pool_members, pool_weights
 from .metrics import METRICS
 from .run import GenerateSummary
@@ -73,6 +74,11 @@ def format_summary(s: GenerateSummary, verbose: bool = False) -> str:
         + (f", {s.remade_shards} damaged or incomplete made again" if s.remade_shards else ""),
         "clean files per split: " + ", ".join(f"{k} {v}" for k, v in s.split_files.items()),
     ]
+    if s.band_limited_files:
+        lines.append(
+            f"band-limited clean files: {s.band_limited_files} of {s.clean_report.usable} stop below "
+            f"{FULL_BAND_EDGE_HZ / 1000:g} kHz; their frames carry a band_limit step, never 'clean'"
+        )
     if s.stats_written:
         lines.append(f"metric normalisation statistics: {s.out / 'stats.json'}")
     skipped = s.clean_report.skipped + s.noise_report.skipped

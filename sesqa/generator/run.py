@@ -36,6 +36,7 @@ from ..shards.writer import ShardWriter, gain_for
 from ..shards.manifest import DEGRADATION_TYPES, MANIFEST, STRENGTHLESS_TYPES
 from ..shards.stats import write_stats
 from .degradations.base import strengthless_types
+from .degradations.band_limit import for_source
 from .degradations.pools import DEFAULT_POOL, check_encoders, check_pool, label_types, pool_weights
 from .metrics import METRIC_NAMES, compute
 from .quadruple import QuadrupleMaker
@@ -272,6 +273,8 @@ class GenerateSummary:
     """Whether stats.json was (re)written: only once every train shard exists."""
     remade_shards: int = 0
     """Existing shards made again because they were damaged or incomplete."""
+    band_limited_files: int = 0
+    """Clean files whose measured band edge puts a band_limit step before their frames' chains."""
 
     @property
     def rate(self) -> float:
@@ -352,6 +355,7 @@ def generate(config: GenerateConfig, progress: bool = True) -> GenerateSummary:
         bad_files=bad_files,
         split_files={s: clean.count(s) for s in SPLITS},
         stats_written=stats_written,
+        band_limited_files=sum(bool(for_source(f.band_edge_hz)) for s in SPLITS for d in clean.files(s) for f in d),
     )
 
 
