@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import MODEL_HELP, POOL_HELP, VERBOSE_HELP, app, fail, log_to_stderr, model_line, open_scorer_or_exit
+from .common import MODEL_HELP, POOL_HELP, app, fail, model_line, open_scorer_or_exit
 
 
 def _parse_floats(text: str, option: str) -> tuple[float, ...]:
@@ -32,8 +32,6 @@ def sweep(
     save_audio: Annotated[Optional[Path], typer.Option(help="Folder for every degraded clip as a WAV, to listen to.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """Score clean clips degraded by each degradation at growing strength (the paper's figure 4).
 
@@ -43,7 +41,6 @@ def sweep(
     from ..generator.degradations.pools import MissingEncoderError, check_encoders
     from ..scoring.paths import find_audio
 
-    log_to_stderr(verbose)
     files, problems = find_audio(clips)
     for path, reason in problems:
         typer.echo(f"error: {path}: {reason}", err=True)
@@ -62,7 +59,7 @@ def sweep(
     except (ValueError, MissingEncoderError) as e:
         fail(e)
     scorer = open_scorer_or_exit(model, device=device, precision=precision)
-    with sweep_progress(config, enabled=not quiet) as tick:
+    with sweep_progress(config) as tick:
         result = run_sweep(scorer, config, progress=tick)
     typer.echo(model_line(model, scorer))
     typer.echo(result.table())
@@ -103,7 +100,6 @@ def evaluate(
     model_size: Annotated[str, typer.Option(help="--kfold: encoder size without --init: paper, small, tiny.")] = "paper",
     train_batch_size: Annotated[int, typer.Option(help="--kfold: training batch size.", min=1)] = 16,
     jnd: Annotated[Optional[list[Path]], typer.Option(help="--kfold: JND pairs each fold trains with: path_a,path_b,label or a PerceptualAudio list (repeatable).")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """Evaluate predictions (or a model) against MOS labels, ordered pairs and/or generated quadruples.
 
@@ -111,11 +107,10 @@ def evaluate(
     bootstrap 95 % intervals. Exit status: 0 on success, 2 for bad options or unusable input.
     """
     from ..evaluation.config import EvaluateConfig
-    from ..evaluation.run import format_run, progress_wanted, run_evaluate
+    from ..evaluation.run import format_run, run_evaluate
     from ..evaluation.peers import PeerUnavailable
     from ..evaluation.plots import PlotsUnavailable
 
-    log_to_stderr(verbose)
     try:
         config = EvaluateConfig(
             pred=pred, pred_column=pred_column, model=model, labels=labels, pairs=pairs,
@@ -123,7 +118,7 @@ def evaluate(
             split=split, max_quadruples=max_quadruples, strengths=strengths, out=out, n_boot=boot, seed=seed,
             plot=plot, peer=peer, device=device, precision=precision, batch_size=batch_size, kfold=kfold, runs=runs,
             init=init, steps=steps, model_size=model_size, train_batch_size=train_batch_size, jnd=tuple(jnd or ()),
-            progress=progress_wanted(),
+            progress=True,  # the k-fold training runs: bars on a terminal, lines elsewhere, none under --quiet
         )
         run = run_evaluate(config)
     except (ValueError, OSError, PeerUnavailable, PlotsUnavailable) as e:
@@ -142,7 +137,6 @@ def latent(
     seed: Annotated[int, typer.Option(help="Seed of the different-utterance pairs and of t-SNE.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """Draw a model's latent space on generated quadruples: distance densities and t-SNE (the paper's Figs. 2 and 3).
 
@@ -151,7 +145,6 @@ def latent(
     from ..evaluation.latent import LatentConfig, run_latent
     from ..plotting import PlotsUnavailable
 
-    log_to_stderr(verbose)
     try:
         config = LatentConfig(
             shards=shards, out=out, split=split, max_quadruples=max_quadruples,

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import POOL_HELP, app, fail, log_to_stderr, shards_app
+from .common import POOL_HELP, app, fail, output, shards_app
 
 
 def _parse_range(text: Optional[str]) -> Optional[tuple[int, int]]:
@@ -61,14 +61,12 @@ def generate(
     speaker_pattern: Annotated[Optional[str], typer.Option(help="Regex on the file path whose first group names the speaker; splits are then disjoint by speaker.")] = None,
     metrics: Annotated[str, typer.Option(help="Reference-based targets on each (x_i, x_j): all, none, or a comma list (see `sesqa metrics`).")] = "all",
     pool: Annotated[str, typer.Option(help=POOL_HELP)] = "paper",
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details (INFO) to stderr and list every skipped input in the summary, not the first 20.")] = False,
 ) -> None:
-    """Generate degraded quadruples from clean speech and noise into WebDataset shards."""
+    """Generate degraded quadruples from clean speech and noise into WebDataset shards (--verbose: every skipped input in the summary, not the first 20)."""
     from ..generator.degradations.pools import MissingEncoderError
     from ..generator.report import format_summary
     from ..generator.run import GenerateConfig, generate as run_generate
 
-    log_to_stderr(verbose)
     kwargs = {} if workers is None else {"workers": workers}
     try:
         config = GenerateConfig(
@@ -89,7 +87,7 @@ def generate(
         summary = run_generate(config)
     except (ValueError, FileNotFoundError, MissingEncoderError) as e:
         fail(e)
-    typer.echo(format_summary(summary, verbose))
+    typer.echo(format_summary(summary, output().verbose))
 
 
 @app.command()

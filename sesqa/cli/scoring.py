@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import MODEL_HELP, VERBOSE_HELP, app, fail, log_to_stderr, model_line, open_scorer_or_exit
+from .common import MODEL_HELP, app, fail, model_line, open_scorer_or_exit, output
 
 
 @app.command()
@@ -23,8 +23,6 @@ def score(
     embeddings: Annotated[Optional[Path], typer.Option(help="Folder for one <stem>.npy of latents (frames x latent_dim) per file.")] = None,
     plot: Annotated[Optional[Path], typer.Option(help="Folder for one <stem>.png per scored file: spectrogram, score over time, degradation types (docs/score.md).")] = None,
     precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, table or summary; errors still go to stderr.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """Score speech quality (1-5) of audio files: mean over the speech frames of 1 s frames.
 
@@ -32,16 +30,15 @@ def score(
     """
     from ..scoring.output import format_table, is_error, score_paths
 
-    log_to_stderr(verbose)
     scorer = open_scorer_or_exit(model, device=device, batch_size=batch_size, hop_s=hop, precision=precision)
     try:
         from ..view.figure import FigureWriter  # matplotlib loads only when a figure is drawn
 
         figures = FigureWriter(plot, frame_s=scorer.frame_s, channel=channel) if plot is not None else None
-        report = score_paths(scorer, paths, channel=channel, csv_path=csv_out, json_path=json_out, embeddings_dir=embeddings, progress=not quiet, on_item=figures)
+        report = score_paths(scorer, paths, channel=channel, csv_path=csv_out, json_path=json_out, embeddings_dir=embeddings, on_item=figures)
     except OSError as e:  # an output that cannot be written; audio errors are per file
         fail(e)
-    if quiet:
+    if output().quiet:
         for item in report.items:
             if is_error(item):
                 typer.echo(f"error: {item.error}", err=True)
@@ -63,7 +60,6 @@ def compare(
     channel: Annotated[Optional[int], typer.Option(help="Compare this channel (0-based) of both files instead of their mix-downs.", min=0)] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the comparison, with per-frame figures, as JSON.")] = None,
     precision: Annotated[str, typer.Option(help="fp32 or bf16 (autocast).")] = "fp32",
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """Reference-based mode: DEG against REF (scores, their difference, JND probability, estimated PESQ/STOI/...).
 
@@ -73,7 +69,6 @@ def compare(
     from ..scoring.compare import compare as run_compare, format_compare
     from ..scoring.output import write_json
 
-    log_to_stderr(verbose)
     scorer = open_scorer_or_exit(model, device=device, batch_size=batch_size, hop_s=hop, precision=precision)
     try:
         result = run_compare(scorer, ref, deg, channel=channel)
@@ -94,7 +89,6 @@ def report(
     model: Annotated[Optional[str], typer.Option(help=MODEL_HELP)] = None,
     embed_audio: Annotated[bool, typer.Option("--embed-audio", help="Put each file's audio inside the page (base64) instead of linking it.")] = False,
     hop: Annotated[float, typer.Option(help="Seconds between the starts of consecutive 1 s frames.")] = 1.0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary; errors still go to stderr.")] = False,
 ) -> None:
     """Write one HTML page: a sortable table of the files' scores, then per file its figure, audio player and frame scores.
 
@@ -103,15 +97,14 @@ def report(
     from ..scoring.output import is_error
     from ..view.report import write_report
 
-    log_to_stderr(False)
     scorer = open_scorer_or_exit(model, device="auto", hop_s=hop)
     try:
-        batch = write_report(scorer, paths, out, model=model, embed_audio=embed_audio, progress=not quiet)
+        batch = write_report(scorer, paths, out, model=model, embed_audio=embed_audio)
     except OSError as e:  # the page cannot be written there
         fail(e)
     for item in batch.items:
         if is_error(item):
             typer.echo(f"error: {item.error}", err=True)
-    if not quiet:
+    if not output().quiet:
         typer.echo(f"{batch.summary()}; report: {out}", err=True)
     raise typer.Exit(batch.exit_code)

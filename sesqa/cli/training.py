@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import app, fail, log_to_stderr
+from .common import app, fail, log_to_stderr, output
 
 
 def _parse_without(text: str) -> tuple[str, ...]:
@@ -39,13 +39,12 @@ def train(
     precision: Annotated[str, typer.Option(help="auto (bf16 where the hardware computes it natively: GPUs that support it, CPUs with AVX512-BF16 or AMX; else fp32), fp32, or bf16 (autocast on any device, CPUs without native bf16 included). Validation always scores in fp32.", metavar="auto|fp32|bf16")] = "auto",
     swa: Annotated[bool, typer.Option(help="Stochastic weight averaging over the last epoch.")] = True,
     front_end: Annotated[bool, typer.Option(help="The model's input front-end: DC and sub-audio removed, level and polarity fixed per frame, so gain, polarity and DC cannot move the score (also switched on for a model --init'ed from an older checkpoint).")] = True,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debugging details (DEBUG) to stderr; progress (INFO) is logged without it.")] = False,
 ) -> None:
-    """Train the SESQA model on generated shards plus optional MOS and JND data."""
+    """Train the SESQA model on generated shards plus optional MOS and JND data (validation figures are logged, INFO, unless --quiet)."""
     from ..trainer import TrainConfig, train as run_train
     from ..trainer.validate import format_figures
 
-    log_to_stderr(verbose, logging.INFO)
+    log_to_stderr(logging.INFO)
     try:
         config = TrainConfig(
             out=out, shards=shards, steps=steps, epochs=epochs, batch_size=batch_size,
@@ -116,12 +115,11 @@ def ablate(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[str, typer.Option(help="Training precision: auto, fp32 or bf16 (evaluation is fp32).", metavar="auto|fp32|bf16")] = "auto",
     workers: Annotated[int, typer.Option(help="Processes decoding shards per training run.")] = 1,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debugging details to stderr.")] = False,
 ) -> None:
     """The paper's loss ablation (Table 2): one run per row on the same data, seed and schedule, each evaluated; resumable row by row."""
     from ..evaluation.ablation import AblateConfig, run_ablation, table_rows
 
-    log_to_stderr(verbose, logging.INFO)
+    log_to_stderr(logging.INFO)
     try:
         config = AblateConfig(
             shards=shards, out=out, mos=tuple(mos or ()), jnd=tuple(jnd or ()), labels=labels,
@@ -129,7 +127,7 @@ def ablate(
             batch_size=batch_size, lr=lr, seed=seed, split=split, max_quadruples=max_quadruples, n_boot=boot,
             device=device, precision=precision, workers=workers,
         )  # fmt: skip
-        results = run_ablation(config, progress=True, on_row=lambda r: typer.echo(" | ".join(table_rows([r])[0][:5]), err=True))
+        results = run_ablation(config, progress=True, on_row=None if output().quiet else lambda r: typer.echo(" | ".join(table_rows([r])[0][:5]), err=True))
     except (ValueError, FileNotFoundError) as e:
         fail(e)
     for cells in table_rows(results):
