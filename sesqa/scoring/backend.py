@@ -87,30 +87,38 @@ class Backend(abc.ABC):
         """Outputs for latent pairs, each float32 (n, config.latent_dim)."""
 
 
-def open_backend(model: str | Path | None = None, device: str = "auto", precision: str = "fp32") -> Backend:
+def open_backend(model: str | Path | None = None, device: str = "auto", precision: str = "fp32", threads: int | None = None) -> Backend:
     """The backend for a --model value: None or a packaged model's name ("default", "telephony"),
     a `.onnx` file, or a checkpoint from `sesqa train`.
 
     A packaged model runs from its ONNX file unless `device` asks for a GPU or `precision` for
-    bf16 (then from its checkpoint, with torch). Raises FileNotFoundError for a missing file and
-    ValueError for one that is not a sesqa model or an option it cannot honour.
+    bf16 (then from its checkpoint, with torch). `threads` caps the engine's intra-op threads
+    (None: one per CPU this process may use); scoring workers share the cores out this way.
+    Raises FileNotFoundError for a missing file and ValueError for one that is not a sesqa model
+    or an option it cannot honour.
     """
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
     name = packaged_name(model)
     if name is not None:
         onnx = packaged_onnx(name)
         if onnx.is_file() and device in CPU_DEVICES and precision == "fp32":
             from .onnx_backend import OnnxBackend
 
-            return OnnxBackend(onnx)
+            return OnnxBackend(onnx, threads=threads)
         path = packaged_checkpoint(name)
     else:
         path = Path(model)  # type: ignore[arg-type]
     if path.suffix.lower() == ".onnx":
         from .onnx_backend import OnnxBackend
 
-        return OnnxBackend(path, device=device, precision=precision)
+        return OnnxBackend(path, device=device, precision=precision, threads=threads)
     from .torch_backend import TorchBackend
 
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)  # process-wide: a scoring worker's own process
     return TorchBackend.from_checkpoint(path, device=device, precision=precision)
 
 

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..files import AtomicFile
-from .paths import find_audio
+from .paths import find_audio, iter_entries
 
 if TYPE_CHECKING:
     from .scorer import FileError, Scorer, ScoreResult
+    from .selection import Shard
 
     Item = ScoreResult | FileError
 
@@ -167,6 +168,12 @@ def score_paths(
     embeddings_dir: str | Path | None = None,
     progress: bool = True,
     on_item: Callable[[Item], None] | None = None,
+    files_from: str | Path | None = None,
+    glob: str | None = None,
+    shard: Shard | None = None,
+    workers: int = 1,
+    model: str | None = None,
+    device: str = "auto",
 ) -> BatchReport:
     """Expand `paths` (find_audio), score every file, write the outputs asked for; errors stay per file.
 
@@ -175,10 +182,13 @@ def score_paths(
     be written. `progress` shows a bar on stderr when there is more than one file. `on_item` is
     called with each item (result or error, in output order) as soon as it is done, so per-file
     work (figures, report sections) streams with the batch instead of waiting for its end.
+    `files_from`, `glob` and `shard` choose files as for `stream.score_to_jsonl`; `workers` > 1
+    scores in processes that open `model` (default: the scorer's file) on `device`, and items
+    then come in completion order.
     """
     from .scorer import FileError
 
-    files, problems = find_audio(paths)
+    files, problems = _choose(paths, files_from, glob, shard)
     items: list[Item] = [FileError(p, f"{p}: {reason}") for p, reason in problems]
     embeddings: dict[str, str] = {}
     writers: list[AtomicFile] = []
@@ -209,7 +219,7 @@ def score_paths(
 
         for item in items:
             emit(item, None)
-        for item in _iterate(scorer, files, channel, emb is not None, progress):
+        for item in _iterate(scorer, files, channel, emb is not None, progress, workers, model, device):
             emb_path = None
             if emb is not None and getattr(item, "embeddings", None) is not None:
                 emb_path = emb.write(item.source, item.embeddings)
@@ -229,9 +239,33 @@ def score_paths(
     return BatchReport(tuple(items), embeddings)
 
 
-def _iterate(scorer: Scorer, files: Sequence[Path], channel: int | None, embeddings: bool, progress: bool) -> Iterable[Item]:
-    """scorer.score_files under a tqdm bar (stderr, one tick per file) when asked and worth it."""
-    results = scorer.score_files(files, channel=channel, embeddings=embeddings)
+def _choose(paths: Iterable[str | Path], files_from: str | Path | None, glob: str | None, shard: Shard | None) -> tuple[list[Path], list[tuple[str, str]]]:
+    """(files, problems) of the inputs: `find_audio`, or with a list, a glob or a shard, the
+    lazy expansion cut to the shard and cleared of duplicates (`selection.select`)."""
+    if files_from is None and glob is None and (shard is None or shard.whole):
+        return find_audio(paths)
+    from .selection import Shard, Tally, select
+
+    files, problems = [], []
+    for entry in select(iter_entries(paths, files_from=files_from, glob=glob), shard or Shard(), set(), Tally()):
+        if entry.problem is None:
+            files.append(entry.path)
+        else:
+            problems.append((str(entry.path), entry.problem))
+    return files, problems
+
+
+def _iterate(
+    scorer: Scorer, files: Sequence[Path], channel: int | None, embeddings: bool, progress: bool, workers: int = 1, model: str | None = None, device: str = "auto"
+) -> Iterable[Item]:
+    """The files' items (here, or in `workers` processes) under a tqdm bar (stderr, one tick per
+    file) when asked and worth it."""
+    from .parallel import ScorerSpec, score_in_workers, score_with
+
+    if workers > 1:
+        results = score_in_workers(ScorerSpec.of(scorer, model, device), [str(f) for f in files], workers, channel=channel, embeddings=embeddings)
+    else:
+        results = score_with(scorer, files, channel=channel, embeddings=embeddings, pack_frames=None)
     if not progress or len(files) <= 1:
         yield from results
         return

@@ -39,7 +39,7 @@ import numpy as np
 
 from ..audio import AudioError, Level, measure_level, resample
 from ..model.config import ModelConfig
-from .backend import Backend, open_backend
+from .backend import Backend, FrameOutputs, open_backend
 from .frames import DEFAULT_HOP_S, ArrayStream, FrameIterator, FrameStats, batched, iter_frames
 from .prefetch import prefetched
 from .speech import SCORE_DECIMALS, finite_or_none, frame_rms_db, no_speech_warning, speech_mask
@@ -157,7 +157,9 @@ class FileError:
 
 
 @dataclass
-class _Accumulator:
+class FrameAccumulator:
+    """A file's network outputs as its batches come, until `Scorer.result` turns them into a ScoreResult."""
+
     starts: list[np.ndarray] = field(default_factory=list)
     scores: list[np.ndarray] = field(default_factory=list)
     rms_db: list[np.ndarray] = field(default_factory=list)
@@ -292,16 +294,15 @@ class Scorer:
         and the frames scored so far are dropped with it.
         """
         source = str(audio) if isinstance(audio, (str, Path)) else "array"
-        acc = _Accumulator()
+        acc = FrameAccumulator()
         with self.frames(audio, sr, channel) as frames:
             for starts, batch in batched(frames, self.batch_size):
-                self._run(acc, starts, batch, embeddings)
+                self.keep(acc, starts, batch, self.backend.frames(batch), embeddings)
             stats = frames.stats
-        return self._result(source, acc, stats, embeddings)
+        return self.result(source, acc, stats, embeddings)
 
-    def _run(self, acc: _Accumulator, starts: np.ndarray, batch: np.ndarray, embeddings: bool) -> None:
-        """One batch of frames through the network, its outputs kept in `acc`."""
-        out = self.backend.frames(batch)
+    def keep(self, acc: FrameAccumulator, starts: np.ndarray, batch: np.ndarray, out: FrameOutputs, embeddings: bool) -> None:
+        """Keep in `acc` the network's outputs `out` for frames `batch` starting at `starts` (s)."""
         acc.scores.append(out.score)
         acc.dt.append(out.dt)
         acc.ds.append(out.ds)
@@ -310,7 +311,8 @@ class Scorer:
         if embeddings:
             acc.z.append(out.z)
 
-    def _result(self, source: str, acc: _Accumulator, stats: FrameStats, embeddings: bool) -> ScoreResult:
+    def result(self, source: str, acc: FrameAccumulator, stats: FrameStats, embeddings: bool) -> ScoreResult:
+        """The ScoreResult of a file read to its end (`stats`), from the outputs kept in `acc`."""
         starts, scores, rms_db = (np.concatenate(a) for a in (acc.starts, acc.scores, acc.rms_db))
         dt, ds = np.concatenate(acc.dt), np.concatenate(acc.ds)
         level: Level | None = stats.level  # always metered: `frames` asks for it
@@ -362,25 +364,25 @@ class Scorer:
         The files are read, resampled and metered in a thread a couple of batches ahead of the
         network (`prefetch.py`), so the two overlap; the results are those of `score`, in order.
         """
-        acc = _Accumulator()
-        for path, item in prefetched(self._read_files(paths, channel)):
-            if isinstance(item, _Batch):
-                self._run(acc, item.starts, item.frames, embeddings)
+        acc = FrameAccumulator()
+        for path, item in prefetched(self.read_files(paths, channel)):
+            if isinstance(item, FrameBatch):
+                self.keep(acc, item.starts, item.frames, self.backend.frames(item.frames), embeddings)
                 continue
             if isinstance(item, AudioError):
                 log.debug("%s", item)
                 yield FileError(str(path), str(item))
             else:
-                yield self._result(str(path), acc, item, embeddings)
-            acc = _Accumulator()
+                yield self.result(str(path), acc, item, embeddings)
+            acc = FrameAccumulator()
 
-    def _read_files(self, paths: Iterable[str | Path], channel: int | None) -> Iterator[tuple[str | Path, _Batch | FrameStats | AudioError]]:
+    def read_files(self, paths: Iterable[str | Path], channel: int | None) -> Iterator[tuple[str | Path, FrameBatch | FrameStats | AudioError]]:
         """Per file: its batches of frames, then its FrameStats, or an AudioError once it fails."""
         for path in paths:
             try:
                 with self.frames(path, channel=channel) as frames:
                     for starts, batch in batched(frames, self.batch_size):
-                        yield path, _Batch(starts, batch)
+                        yield path, FrameBatch(starts, batch)
                     stats = frames.stats
             except AudioError as e:
                 yield path, e
@@ -389,21 +391,23 @@ class Scorer:
 
 
 @dataclass(frozen=True)
-class _Batch:
+class FrameBatch:
     """Frames read ahead of the network: their start times (s) and samples (batch, samples)."""
 
     starts: np.ndarray
     frames: np.ndarray
 
 
-def open_scorer(model: str | Path | None = None, *, device: str = "auto", precision: str = "fp32", **kwargs: Any) -> Scorer:
+def open_scorer(
+    model: str | Path | None = None, *, device: str = "auto", precision: str = "fp32", threads: int | None = None, **kwargs: Any
+) -> Scorer:
     """A Scorer for a --model value: None or a packaged model's name ("default", "telephony"), a
-    `.onnx` file or a checkpoint path (`backend.open_backend`).
+    `.onnx` file or a checkpoint path (`backend.open_backend`; `threads` caps its intra-op threads).
 
     FileNotFoundError says what to pass when no such model ships with this install;
     ValueError names the file when it is not a sesqa model, or an option is out of range.
     """
     try:
-        return Scorer(open_backend(model, device=device, precision=precision), **kwargs)
+        return Scorer(open_backend(model, device=device, precision=precision, threads=threads), **kwargs)
     except IndexError as e:  # torch.load on some non-checkpoints (a WAV: "RIFF"), not caught by load_checkpoint
         raise ValueError(f"{str(model)!r} is not a readable sesqa checkpoint ({type(e).__name__}: {e})") from e
