@@ -6,7 +6,8 @@ order `sesqa --help` lists them: the pipeline's order.
 
 from __future__ import annotations
 
-from . import generation  # noqa: F401  (registers its commands)
+from . import corpus  # noqa: F401  (registers its commands)
+from . import generation  # noqa: F401
 from . import training  # noqa: F401
 from . import scoring  # noqa: F401
 from . import evaluation  # noqa: F401

@@ -1,0 +1,112 @@
+"""Commands that assemble the clean-speech training corpus: corpus build, corpus check."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import app, fail
+
+corpus_app = typer.Typer(help="Assemble and verify the clean running-speech corpus (docs/recipe.md).", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(corpus_app, name="corpus")
+
+MANIFEST_HELP = "Manifest to compare with (default: the one sesqa ships, sesqa/corpora/manifests/speech.tsv.gz)."
+SHOWN_PROBLEMS = 30
+
+
+def _echo_problems(problems: list, what: str) -> None:
+    typer.echo(f"{len(problems)} {what}:", err=True)
+    for p in problems[:SHOWN_PROBLEMS]:
+        typer.echo(f"  {p}", err=True)
+    if len(problems) > SHOWN_PROBLEMS:
+        typer.echo(f"  ... and {len(problems) - SHOWN_PROBLEMS} more", err=True)
+
+
+def _totals_table(entries: list) -> str:
+    from ..corpora.build import totals
+
+    lines = [f"{'source':<24}{'files':>7}{'speakers':>9}{'hours':>7}{'>=16k h':>8}  {'rates':<30}languages"]
+    for t in totals(entries):
+        rates = ",".join(str(r) for r in t.sample_rates)
+        lines.append(f"{t.source:<24}{t.files:>7}{t.speakers:>9}{t.hours:>7.2f}{t.full_band_hours:>8.2f}  {rates:<30}{','.join(t.languages)}")
+    all_row = totals(entries)[-1]
+    lines.append("speakers per split: " + ", ".join(f"{k} {v}" for k, v in all_row.splits.items()))
+    return "\n".join(lines)
+
+
+@corpus_app.command("build")
+def corpus_build(
+    out: Annotated[Path, typer.Argument(help="Folder to build the corpus in (created; a rebuild rewrites only changed files).")],
+    mirrors: Annotated[Optional[Path], typer.Option(help="Folder holding the git directories of the GitHub sources, as <owner>+<name>/repo or <owner>+<name> (git clone --bare).")] = None,
+    debs: Annotated[Path, typer.Option(help="Folder holding the pinned Debian packages; a missing one is fetched with apt-get download.")] = Path("debs"),
+    no_download: Annotated[bool, typer.Option("--no-download", help="Fail on a missing .deb instead of running apt-get download.")] = False,
+    source: Annotated[Optional[list[str]], typer.Option(help="Build only this source (repeatable); the comparison is then with its rows only.")] = None,
+    manifest: Annotated[Optional[Path], typer.Option(help=MANIFEST_HELP)] = None,
+    allow_mismatch: Annotated[bool, typer.Option("--allow-mismatch", help="Report files that differ from the manifest but exit 0.")] = False,
+    write_manifest: Annotated[Optional[Path], typer.Option(help="Also write the built rows to this manifest (.gz: compressed), for maintainers updating the shipped one; differences are then reported, not refused.")] = None,
+) -> None:
+    """Build the corpus from its sources, then compare it with the manifest: exit 1 naming each file that differs."""
+    from ..corpora import SPEECH_RECIPES, Places
+    from ..corpora.build import build_corpus
+    from ..corpora.manifest import COMMITTED_MANIFEST, compare_entries, read_corpus_manifest, write_corpus_manifest
+
+    names = [r.name for r in SPEECH_RECIPES]
+    if unknown := sorted(set(source or ()) - set(names)):
+        fail(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(names)}")
+    recipes = [r for r in SPEECH_RECIPES if not source or r.name in source]
+    expected_path = manifest or COMMITTED_MANIFEST
+    expected = None  # a maintainer's first --write-manifest has nothing to compare with
+    if expected_path.exists() or write_manifest is None:
+        try:
+            expected = read_corpus_manifest(expected_path)
+        except ValueError as e:
+            fail(e)
+    result = build_corpus(out, recipes, Places(mirrors, debs, download=not no_download))
+    typer.echo(_totals_table(result.entries))
+    reasons = Counter(s.kind for s in result.skipped)
+    if result.skipped:
+        typer.echo(f"skipped {len(result.skipped)} files: " + ", ".join(f"{n} {r}" for r, n in reasons.most_common()))
+    if result.removed:
+        typer.echo(f"removed {len(result.removed)} files of an earlier build that this one did not make")
+    for name, problem in result.failed_sources:
+        typer.echo(f"error: source {name} not built: {problem}", err=True)
+    if write_manifest is not None:
+        write_corpus_manifest(write_manifest, result.entries)
+        typer.echo(f"wrote {write_manifest} ({len(result.entries)} files)")
+    problems = []
+    if expected is not None:
+        built = {r.name for r in recipes}
+        problems = compare_entries(result.entries, [e for e in expected if e.source in built])
+        if problems:
+            _echo_problems(problems, f"files differ from {expected_path}")
+        else:
+            typer.echo(f"{out}: all {len(result.entries)} files match {expected_path}")
+    if result.failed_sources or (problems and not allow_mismatch and write_manifest is None):
+        raise typer.Exit(1)
+
+
+@corpus_app.command("check")
+def corpus_check(
+    root: Annotated[Path, typer.Argument(help="A corpus folder made by `sesqa corpus build`.")],
+    manifest: Annotated[Optional[Path], typer.Option(help=MANIFEST_HELP)] = None,
+) -> None:
+    """Check every file of a built corpus against the manifest (sha256 of its bytes): exit 1 naming each missing, changed or unlisted file."""
+    from ..corpora.manifest import COMMITTED_MANIFEST, read_corpus_manifest, verify_corpus
+    from ..progress import progress_bar
+
+    expected_path = manifest or COMMITTED_MANIFEST
+    if not root.is_dir():
+        fail(f"{root}: not a folder")
+    try:
+        expected = read_corpus_manifest(expected_path)
+    except ValueError as e:
+        fail(e)
+    with progress_bar(len(expected), desc="check", unit="file") as bar:
+        problems = verify_corpus(root, expected, on_file=bar.update)
+    if problems:
+        _echo_problems(problems, f"files of {root} do not match {expected_path}")
+        raise typer.Exit(1)
+    typer.echo(f"{root}: all {len(expected)} files match {expected_path}")
