@@ -68,7 +68,7 @@ def read_inputs(config: EvaluateConfig) -> EvaluateInputs:
     labels = pairs = strengths = None
     if config.labels is not None:
         items = read_mos(config.labels)
-        labels = tuple(LabelRow(item.name, item.mos, item.system, item.dataset) for item in items)
+        labels = tuple(LabelRow(item.name, item.mos, item.system, item.dataset, item.fold) for item in items)
         for item in items:
             audio.setdefault(item.name, item.path)
     if config.pairs is not None:

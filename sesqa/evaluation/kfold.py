@@ -1,7 +1,9 @@
 """`sesqa evaluate --kfold K`: the paper's K-fold cross-validation on a MOS list (one or more sets).
 
 The labels are split into K folds disjoint by system (by file when no system is known), within
-each MOS set (the list's ``dataset`` column) so that every fold holds out part of every set. Each
+each MOS set (the list's ``dataset`` column) so that every fold holds out part of every set; a list
+with a ``fold`` column (TCD-VoIP's talker folds, `sesqa.corpora.tcd_voip`) brings its own K folds
+instead (`listed_folds`). Each
 fold trains a model on the other K-1 (`sesqa.trainer.train`, into ``<runs>/fold-k/``, with the
 ``jnd`` pair lists if given, validating on the held-out fold for its logs), its final weights
 (``last.ckpt``, never the best-on-held-out one) score the held-out fold, and the report gives the
@@ -92,6 +94,25 @@ def split_folds(labels: Sequence[LabelRow], k: int, seed: int, by_system: bool, 
     return folds
 
 
+def listed_folds(labels: Sequence[LabelRow], k: int) -> np.ndarray | None:
+    """Fold (0..k-1) of each label from the list's ``fold`` column; None when no row has one.
+
+    Folds are numbered in the order of their names (numerically when every name is a whole
+    number). ValueError when only some rows have a fold, or the column names other than ``k`` folds.
+    """
+    given = [row.fold for row in labels]
+    if not any(given):
+        return None
+    missing = [row.path for row in labels if not row.fold]
+    if missing:
+        raise ValueError(f"{len(missing)} of {len(labels)} labels have no fold while the others have one (first: {missing[0]}); give every row a fold, or none")
+    names = sorted({str(f) for f in given}, key=lambda f: (0, int(f), f) if f.isdigit() else (1, 0, f))
+    if len(names) != k:
+        raise ValueError(f"the labels' fold column names {len(names)} folds ({', '.join(names)}), not {k}: give --kfold {len(names)}")
+    index = {name: i for i, name in enumerate(names)}
+    return np.asarray([index[str(f)] for f in given], dtype=np.int64)
+
+
 def _set_name(row: LabelRow) -> str:
     return row.dataset or NO_SET
 
@@ -126,9 +147,11 @@ def run_kfold(config: EvaluateConfig, peer: Any) -> EvaluationRun:
     by_system = any(row.system for row in labels)
     several = len({_set_name(row) for row in labels}) > 1
     try:
-        folds = split_folds(labels, config.kfold, config.seed, by_system, several)
+        given = listed_folds(labels, config.kfold)
+        folds = given if given is not None else split_folds(labels, config.kfold, config.seed, by_system, several)
     except ValueError as e:
         raise ValueError(f"{config.labels}: {e}") from None
+    groups = "the list's fold column" if given is not None else "system" if by_system else "file"
     runs = config.runs_dir
     boot = bootstrap_kwargs(config)
     pooled: dict[str, float] = {}
@@ -179,7 +202,7 @@ def run_kfold(config: EvaluateConfig, peer: Any) -> EvaluationRun:
     scored = join_all(pooled, pooled_inputs, config, "k-fold held-out predictions", "prediction")
     everything = FigureUnits.concat([part for parts in units.values() for part in parts])
     description = f"sesqa, {config.kfold}-fold cross-validation, pooled held-out predictions" + (f" of all {len(units)} sets" if several else "")
-    note = f"each item scored by the model of the fold that held it out; folds split by {'system' if by_system else 'file'}" + (" within each set" if several else "")
+    note = f"each item scored by the model of the fold that held it out; folds split by {groups}" + (" within each set" if several and given is None else "")
     reports = [PredictorReport("sesqa", description, everything.evaluate(boot), (note, *_figure_notes(everything), *notes))]
     if several:
         per_set = [(name, FigureUnits.concat(parts).evaluate(boot)) for name, parts in units.items()]
@@ -193,7 +216,7 @@ def run_kfold(config: EvaluateConfig, peer: Any) -> EvaluationRun:
         reports.append(peer_report)
         plots += peer_plots
         written += peer_files
-    return EvaluationRun(tuple(reports), tuple(results), "system" if by_system else "file", scored.unmatched, tuple(plots), tuple(written))
+    return EvaluationRun(tuple(reports), tuple(results), groups, scored.unmatched, tuple(plots), tuple(written))
 
 
 def _figure_notes(units: FigureUnits) -> list[str]:
@@ -220,4 +243,4 @@ def _write_figures(path: Path, folds: Sequence[FoldResult], reports: Sequence[Pr
     return path
 
 
-__all__ = ["assign_folds", "fold_table", "run_kfold", "split_folds"]
+__all__ = ["assign_folds", "fold_table", "listed_folds", "run_kfold", "split_folds"]

@@ -1,5 +1,7 @@
 """Peer predictors for `sesqa evaluate --peer`: other models scored on the same inputs.
 
+Two peers: DNSMOS (below) and Distill-MOS (`distill_mos`, installed without dependencies).
+
 DNSMOS P.835 (Reddy, Gopal, Cutler, ICASSP 2022) through Microsoft's ``speechmos`` package
 (MIT). Its wheel ships the ONNX models (``speechmos/dnsmos_models/*.onnx``, 2.9 MB), so nothing
 is downloaded at run time; it needs onnxruntime, librosa (the P.808 model's mel spectrogram) and
@@ -101,8 +103,14 @@ class DnsmosPeer:
         return self.score_array(load(path, sr=self.sample_rate), self.sample_rate)
 
 
-PEERS: dict[str, type] = {"dnsmos": DnsmosPeer}
-"""Peers by the name `--peer` takes."""
+def _distill_mos() -> Peer:
+    from .distill_mos import DistillMosPeer  # its module imports PeerUnavailable from here
+
+    return DistillMosPeer()
+
+
+PEERS: dict[str, Callable[[], Peer]] = {"dnsmos": DnsmosPeer, "distillmos": _distill_mos}
+"""Peers by the name `--peer` takes: DNSMOS, and Distill-MOS (`distill_mos`)."""
 
 
 def make_peer(name: str) -> Peer:

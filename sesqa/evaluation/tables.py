@@ -57,12 +57,13 @@ log = logging.getLogger(__name__)
 
 
 class LabelRow(NamedTuple):
-    """One MOS label: the audio path as written, its MOS, its system id and data set (None if unknown)."""
+    """One MOS label: the audio path as written, its MOS, its system id, data set and fixed fold (None if unknown)."""
 
     path: str
     mos: float
     system: str | None
     dataset: str | None = None
+    fold: str | None = None
 
 
 class PairRow(NamedTuple):

@@ -25,6 +25,11 @@ PATH_COLUMNS: tuple[str, ...] = (
 MOS_COLUMNS: tuple[str, ...] = ("mos", "true_mos", "mos_true", "label")
 SYSTEM_COLUMNS: tuple[str, ...] = ("system", "system_id", "sys", "sys_id", "condition", "con")
 DATASET_COLUMNS: tuple[str, ...] = ("dataset", "db")
+DEGRADATION_COLUMNS: tuple[str, ...] = ("degradation", "degradation_type", "type")
+"""What damaged a rated file (``chop``, ``mnru``...): per-type figures (benchmarks/listeners.py)."""
+FOLD_COLUMNS: tuple[str, ...] = ("fold",)
+"""A fixed cross-validation fold per file (TCD-VoIP's talker folds): `sesqa evaluate --kfold` uses
+it instead of drawing folds."""
 
 MOS_RANGE: tuple[float, float] = (1.0, 5.0)
 """Mean opinion scores lie on the 1-5 ACR scale; a value outside is an error, never clipped."""
@@ -49,6 +54,8 @@ MOS_FORMATS: tuple[ListFormat, ...] = (
             _MOS,
             Column("system", SYSTEM_COLUMNS, required=False),
             Column("dataset", DATASET_COLUMNS, required=False),
+            Column("degradation", DEGRADATION_COLUMNS, required=False),
+            Column("fold", FOLD_COLUMNS, required=False),
         ),
     ),
     ListFormat(
@@ -58,7 +65,7 @@ MOS_FORMATS: tuple[ListFormat, ...] = (
     ),
 )
 """MOS lists: the NISQA corpus file (``db,con,...,mos,...,filepath_deg``), any CSV with a path
-and a MOS column (optional system and data set), and VoiceMOS/BVCC ``sets/*_mos_list.txt``
+and a MOS column (optional system, data set, degradation type and fold), and VoiceMOS/BVCC ``sets/*_mos_list.txt``
 (``sys64e2f-utt491a78e.wav,3.25``, no header)."""
 
 JND_FORMATS: tuple[ListFormat, ...] = (
@@ -90,6 +97,8 @@ PAIR_FORMATS: tuple[ListFormat, ...] = (
 
 __all__ = [
     "DATASET_COLUMNS",
+    "DEGRADATION_COLUMNS",
+    "FOLD_COLUMNS",
     "JND_FORMATS",
     "MOS_COLUMNS",
     "MOS_FORMATS",

@@ -43,6 +43,10 @@ class MosItem:
     dataset: str | None = None
     name: str = field(default="", compare=False)
     """The path as the list writes it (`sesqa evaluate` joins predictions on it); not compared."""
+    degradation: str | None = None
+    """What damaged it (a ``degradation`` or ``type`` column), if the list says."""
+    fold: str | None = None
+    """Its fixed cross-validation fold (a ``fold`` column), if the list gives one."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,8 @@ def read_mos(source: str | Path, *, skip_missing: bool = False) -> list[MosItem]
             raise ValueError(f"{where}: path {name!r} already listed at {seen[key]}")
         seen[key] = where
         system = values.get("system") or system_from_name(name)
-        items.append(MosItem(find_audio(name, _folder(listed, values)), float(values["mos"]), system, values.get("dataset"), name))  # type: ignore[arg-type]
+        path = find_audio(name, _folder(listed, values))
+        items.append(MosItem(path, float(values["mos"]), system, values.get("dataset"), name, values.get("degradation"), values.get("fold")))  # type: ignore[arg-type]
     return drop_missing(items, lambda i: (i.path,), listed.source, "items") if skip_missing else items
 
 
