@@ -263,6 +263,18 @@ def test_without_switches_losses_off_and_missing_data_is_logged(shards: Path, tm
         train(_config(tmp_path / "bad", shards, without=("rnak",)), progress=False)
 
 
+def test_loss_weights_scale_the_step_loss_and_the_log_keeps_each_loss_unweighted(shards: Path, tmp_path: Path) -> None:
+    weights = {"dt": 0.0, "mr": 0.5}
+    train(_config(tmp_path / "run", shards, steps=2, batch_size=2, log_every=1, swa=False, loss_weights=tuple(weights.items())), progress=False)
+    rows = _rows(tmp_path / "run" / "train.csv")
+    assert len(rows) == 2
+    for row in rows:
+        losses = {k: float(v) for k, v in row.items() if k not in ("step", "epoch", "total", "lr") and v not in ("", None)}
+        assert {"dt", "mr", "rank"} <= set(losses) and losses["dt"] > 0
+        expected = sum(weights.get(k, 1.0) * v for k, v in losses.items())
+        assert float(row["total"]) == pytest.approx(expected, rel=1e-4)
+
+
 def test_init_from_a_checkpoint_without_front_end_switches_it_on(shards: Path, tmp_path: Path) -> None:
     train(_config(tmp_path / "old", shards, steps=2, batch_size=2, swa=False, front_end=False), progress=False)
     old = load_checkpoint(tmp_path / "old" / "last.ckpt")

@@ -63,6 +63,9 @@ class TrainConfig:
     """JND pairs per step; default batch_size // 2."""
     without: tuple[str, ...] = ()
     """Losses switched off, e.g. ("rank", "cons") for the paper's ablations."""
+    loss_weights: tuple[tuple[str, float], ...] = ()
+    """(loss name, weight) pairs scaling losses in the step's sum, e.g. (("dt", 0.1),); the
+    others weigh 1, as in the paper. Logged losses stay unweighted."""
     init: Path | None = None
     """Checkpoint whose weights start the run (fine-tuning)."""
     model_preset: str = "paper"
@@ -85,7 +88,11 @@ class TrainConfig:
     sesqa/model/frontend.py); also switched on for a model initialised from an older checkpoint."""
 
     def __post_init__(self) -> None:
+        from .losses import check_loss_weights  # torch: only once a run is configured
+
         check_seed(self.seed)
+        object.__setattr__(self, "loss_weights", tuple((str(n), float(w)) for n, w in self.loss_weights))
+        check_loss_weights(self.loss_weights)
         _positive("batch_size", self.batch_size)
         _positive("checkpoint_every", self.checkpoint_every)
         _positive("log_every", self.log_every)

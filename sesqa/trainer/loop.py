@@ -31,7 +31,7 @@ from .batch import Batch
 from .config import TrainConfig, front_end_fields
 from .feeds import EpochFeed, encode_batch
 from .labelled import JndStream, MosStream, split_holdout
-from .losses import LossSpec, compute_losses, inactive_losses, select_losses, untrained_heads
+from .losses import LossSpec, check_loss_weights, compute_losses, inactive_losses, select_losses, untrained_heads, weighted_total
 from .optim import SwaAverager, make_optimizer, make_scheduler, recompute_batchnorm
 from .quad_labels import vocabulary
 from .quadruples import QuadrupleStream, holds_a_readable_sample
@@ -97,6 +97,7 @@ class _Run:
         self._load_data()
         self.model = self._build_model(state)
         self.specs = select_losses(config.without)
+        self.loss_weights = check_loss_weights(config.loss_weights)
         groups = {name for name, present in (("quad", self.quad_feed is not None), ("mos", self.mos_stream is not None), ("jnd", self.jnd_stream is not None)) if present}
         inactive = inactive_losses(self.specs, groups, n_metrics=len(self.metric_names))
         for name, reason in inactive.items():
@@ -286,7 +287,7 @@ class _Run:
         forward = self.ddp or self.step_module
         with self._autocast():
             losses = forward(batch)
-        total = sum(losses.values())
+        total = weighted_total(losses, self.loss_weights)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         self.optimizer.step()

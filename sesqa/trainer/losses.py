@@ -1,4 +1,5 @@
-"""The eight SESQA training losses (paper section 2.1), declared as data and summed unweighted.
+"""The eight SESQA training losses (paper section 2.1), declared as data and summed (unweighted,
+as the paper does, unless a run gives weights: `check_loss_weights`).
 
 Each `LossSpec` names the batch groups that feed it and a function of (model, latents, batch)
 returning a scalar, or None when none of its data is in the batch. The formulas shared with
@@ -24,6 +25,7 @@ Reductions chosen here (the paper gives the per-item formulas only):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -317,6 +319,29 @@ def select_losses(without: Iterable[str] = ()) -> tuple[LossSpec, ...]:
     if not kept:
         raise ValueError(f"without: must leave at least one loss, got all of {sorted(dropped)}")
     return kept
+
+
+def check_loss_weights(weights: Iterable[tuple[str, float]]) -> dict[str, float]:
+    """{loss name: weight} of a run's (name, weight) pairs; a loss not named weighs 1.
+
+    Raises ValueError naming the loss when a name is unknown or given twice, or a weight is not a
+    finite number >= 0.
+    """
+    out: dict[str, float] = {}
+    for name, weight in weights:
+        if name not in LOSS_NAMES:
+            raise ValueError(f"loss_weights: unknown loss name {name!r}; valid names are {list(LOSS_NAMES)}")
+        if name in out:
+            raise ValueError(f"loss_weights: {name!r} is given twice")
+        if not (math.isfinite(weight) and weight >= 0):
+            raise ValueError(f"loss_weights: the weight of {name!r} must be a finite number >= 0, got {weight!r}")
+        out[name] = float(weight)
+    return out
+
+
+def weighted_total(losses: Mapping[str, torch.Tensor], weights: Mapping[str, float]) -> torch.Tensor:
+    """The step loss: each loss times its weight (1 unless given), summed."""
+    return sum(weights.get(name, 1.0) * value for name, value in losses.items())  # type: ignore[return-value]
 
 
 def compute_losses(specs: Iterable[LossSpec], model: LossModel, enc: Encoded, batch: Batch) -> dict[str, torch.Tensor]:
