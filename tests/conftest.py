@@ -17,7 +17,7 @@ def speech() -> np.ndarray:
 
 
 class FileNoise:
-    """A NoiseSource over one generated noise file."""
+    """A NoiseSource (or TalkerSource) over one generated file."""
 
     def __init__(self, path: Path, duration_s: float):
         self.path = str(path)
@@ -34,6 +34,14 @@ def noise_source(tmp_path_factory) -> FileNoise:
     n = rng.standard_normal(3 * SR)
     n = np.convolve(n, np.ones(8) / 8, mode="same")
     sf.write(path, (0.3 * n / np.max(np.abs(n))).astype(np.float32), SR, subtype="PCM_16")
+    return FileNoise(path, 3.0)
+
+
+@pytest.fixture(scope="session")
+def talker_source(tmp_path_factory) -> FileNoise:
+    """A TalkerSource (competing_talker) over one file of another speaker's speech."""
+    path = tmp_path_factory.mktemp("talker") / "other.flac"
+    sf.write(path, 0.5 * speech_like(3.0, seed=42), SR, subtype="PCM_16")
     return FileNoise(path, 3.0)
 
 

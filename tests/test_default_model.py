@@ -85,7 +85,8 @@ def test_the_telephony_model_ships_by_name_and_knows_both_pools(telephony: Score
     assert resolve_model("telephony") == packaged_checkpoint("telephony") and resolve_model(None) == DEFAULT_MODEL
     assert resolve_model("telephony.ckpt") == Path("telephony.ckpt"), "anything but a name is a path"
     types = set(telephony.config.degradation_types[1:])
-    assert set(pool_members("paper")) | set(pool_members("telephony")) == types
+    # the paper's 37 and the telephony pool of its day (competing_talker came after it)
+    assert set(pool_members("paper")) | set(pool_members("telephony")) - {"competing_talker"} == types
     assert telephony.config.frame_level_dbfs is not None and telephony.config.canonical_polarity
 
 

@@ -41,10 +41,10 @@ def test_strengthless_types_are_reverse_alone():
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("strength", [0.0, 0.5, 1.0])
-def test_conformance(name, strength, speech, noise_source):
+def test_conformance(name, strength, speech, noise_source, talker_source):
     deg = REGISTRY[name]
     rng = np.random.default_rng(1234)
-    ctx = SamplingContext(n_samples=len(speech), sr=SR, noise=noise_source)
+    ctx = SamplingContext(n_samples=len(speech), sr=SR, noise=noise_source, talkers=talker_source)
     params = deg.sample_params(rng, strength, ctx)
     step = AppliedDegradation(name, strength, params)
 
@@ -63,9 +63,9 @@ def test_conformance(name, strength, speech, noise_source):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_sampling_is_seeded(name, speech, noise_source):
+def test_sampling_is_seeded(name, speech, noise_source, talker_source):
     deg = REGISTRY[name]
-    ctx = SamplingContext(n_samples=len(speech), sr=SR, noise=noise_source)
+    ctx = SamplingContext(n_samples=len(speech), sr=SR, noise=noise_source, talkers=talker_source)
     a = deg.sample_params(np.random.default_rng(7), 0.3, ctx)
     b = deg.sample_params(np.random.default_rng(7), 0.3, ctx)
     assert a == b

@@ -27,7 +27,7 @@ import numpy as np
 import soundfile as sf
 
 from ..audio import AudioError, load
-from ..bundled import BUNDLED_NOISE_DIR
+from ..bundled import BUNDLED_NOISE_DIR, portable_path
 from ..files import AtomicFile, atomic_path
 from ..generator.degradations.base import REGISTRY, AppliedDegradation, DegradationError, SamplingContext, params_to_dict
 from ..generator.degradations.pools import DEFAULT_POOL, check_pool, pool_members
@@ -189,6 +189,19 @@ def noise_bank(roots: Sequence[Path]) -> NoiseBank:
     return NoiseBank(corpus.files("train"))
 
 
+@dataclass(frozen=True)
+class OtherClips:
+    """competing_talker's source in a sweep: another of the sweep's clips, from its start (looped
+    when shorter than the clip it goes under)."""
+
+    clips: tuple[Path, ...]
+    own: Path
+
+    def sample(self, rng: np.random.Generator, duration_s: float) -> tuple[str, float] | None:
+        others = [c for c in self.clips if c != self.own]
+        return (portable_path(others[int(rng.integers(len(others)))]), 0.0) if others else None
+
+
 def strength_key(strength: float) -> int:
     """The strength as a seed word: millionths, so 0.5 is 500000 whatever ladder it sits in."""
     return round(strength * 1_000_000)
@@ -216,13 +229,13 @@ def run_sweep(scorer: Scorer, config: SweepConfig, progress: Callable[[int], Non
             if progress:
                 progress(1)
             continue
-        ctx = SamplingContext(n_samples=len(x), sr=sr, noise=noise)
+        ctx = SamplingContext(n_samples=len(x), sr=sr, noise=noise, talkers=OtherClips(tuple(config.clips), path))
         for name in types:
             for strength in config.strengths:
                 rng = np.random.default_rng([config.seed, c, type_index[name], strength_key(strength)])
-                step = AppliedDegradation(name, strength, REGISTRY[name].sample_params(rng, strength, ctx))
                 where = f"{path}: {name} at strength {strength:g}"
                 try:
+                    step = AppliedDegradation(name, strength, REGISTRY[name].sample_params(rng, strength, ctx))
                     y = step.apply(x, sr)
                     score = scorer.score(y, sr=sr).score
                 except (DegradationError, AudioError) as e:

@@ -83,21 +83,24 @@ class QuadrupleMaker:
         frame = self.frames.sample(rng)
         source_steps = for_source(frame.source.band_edge_hz)
         counts, probs = N_DEGRADATIONS_I
-        x_i, drawn_i = self._degrade(replay_chain(frame.audio, source_steps, self.sr), int(rng.choice(counts, p=probs)), rng)
+        talkers = OtherTalkers(self.frames, frame.source.group)
+        x_i, drawn_i = self._degrade(replay_chain(frame.audio, source_steps, self.sr), int(rng.choice(counts, p=probs)), rng, talkers)
         chain_i = source_steps + drawn_i
         counts, probs = N_DEGRADATIONS_J
-        x_j, chain_j = self._degrade(x_i, int(rng.choice(counts, p=probs)), rng)
+        x_j, chain_j = self._degrade(x_i, int(rng.choice(counts, p=probs)), rng, talkers)
         delay = int(rng.integers(0, int(MAX_DELAY_S * self.sr) + 1))
         n = int(FRAME_S * self.sr) + delay
         return Quadruple(frame, chain_i, chain_j, delay, x_i[:n].copy(), x_j[:n].copy())
 
-    def _degrade(self, x: np.ndarray, count: int, rng: np.random.Generator) -> tuple[np.ndarray, tuple[AppliedDegradation, ...]]:
-        ctx = SamplingContext(n_samples=len(x), sr=self.sr, noise=self.noise)
+    def _degrade(
+        self, x: np.ndarray, count: int, rng: np.random.Generator, talkers: "OtherTalkers"
+    ) -> tuple[np.ndarray, tuple[AppliedDegradation, ...]]:
+        ctx = SamplingContext(n_samples=len(x), sr=self.sr, noise=self.noise, talkers=talkers)
         chain: list[AppliedDegradation] = []
         for _ in range(count):
             for _attempt in range(MAX_REDRAWS):
-                step = self._draw(rng, ctx)
                 try:
+                    step = self._draw(rng, ctx)
                     x = step.apply(x, self.sr)
                 except DegradationError as e:
                     self.failures += 1
@@ -113,6 +116,21 @@ class QuadrupleMaker:
         name = self.pool.draw(rng)
         strength = float(rng.uniform())
         return AppliedDegradation(name, strength, REGISTRY[name].sample_params(rng, strength, ctx))
+
+
+@dataclass(frozen=True)
+class OtherTalkers:
+    """competing_talker's source: active speech of the frame's split by a speaker (split group)
+    other than the frame's own."""
+
+    frames: FrameSampler
+    group: str
+
+    def sample(self, rng: np.random.Generator, duration_s: float) -> tuple[str, float] | None:
+        if duration_s > self.frames.frame_s + 1e-9:
+            raise ValueError(f"duration_s must be <= {self.frames.frame_s} s (the clean frame), got {duration_s}")
+        frame = self.frames.sample_other_talker(rng, self.group)
+        return None if frame is None else (frame.source.path, frame.offset_s)
 
 
 def replay_chain(x: np.ndarray, chain: Sequence[AppliedDegradation | DegradationStep], sr: int = SAMPLE_RATE) -> np.ndarray:

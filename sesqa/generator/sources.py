@@ -21,6 +21,7 @@ import numpy as np
 from ..audio import SAMPLE_RATE, AudioError, info, load
 from ..audio.band import file_band_edge_hz
 from ..bundled import portable_path, resolve_path
+from ..corpora.manifest import CORPUS_MANIFEST_NAME, is_corpus_manifest, read_corpus_manifest
 from ..files import atomic_write_text
 from ..progress import track
 
@@ -211,16 +212,27 @@ def build_corpus(
     measure_band: bool = False,
 ) -> tuple[Corpus, ScanReport]:
     """Scan every root (one data set each) and split the files disjointly by group; with
-    `measure_band`, each file's upper band edge is measured (clean speech)."""
+    `measure_band`, each file's upper band edge is measured (clean speech).
+
+    A root with a corpus manifest at its top (`sesqa corpus build`) is read from it instead
+    (`listed_root`): its files keep the manifest's speakers, splits and band edges.
+    """
     pattern = re.compile(speaker_pattern) if speaker_pattern else None
     report = ScanReport()
     per_root: list[tuple[str, list[SourceFile]]] = []
+    listed_splits: dict[str, str] = {}
     for root in roots:
-        usable, r = scan_root(Path(root), min_duration_s, cache_dir, measure_band)
+        if is_corpus_manifest(Path(root) / CORPUS_MANIFEST_NAME):
+            datasets, splits, r = listed_root(Path(root), min_duration_s)
+            per_root.extend(datasets)
+            listed_splits.update(splits)
+        else:
+            usable, r = scan_root(Path(root), min_duration_s, cache_dir, measure_band)
+            label = portable_path(root)
+            per_root.append((label, [SourceFile(p, d, label, group_of(p, pattern), edge) for p, d, edge in usable]))
         report.merge(r)
-        label = portable_path(root)
-        per_root.append((label, [SourceFile(p, d, label, group_of(p, pattern), edge) for p, d, edge in usable]))
-    assignment = assign_splits((f.group for _, files in per_root for f in files), ratios)
+    scanned = (f.group for _, files in per_root for f in files if f.group not in listed_splits)
+    assignment = {**assign_splits(scanned, ratios), **listed_splits}
     datasets: dict[str, tuple[tuple[SourceFile, ...], ...]] = {}
     for split in SPLITS:
         chosen = tuple(
@@ -228,6 +240,31 @@ def build_corpus(
         )
         datasets[split] = tuple(d for d in chosen if d)
     return Corpus(datasets), report
+
+
+def listed_root(root: Path, min_duration_s: float) -> tuple[list[tuple[str, list[SourceFile]]], dict[str, str], ScanReport]:
+    """The data sets of a root that carries a corpus manifest: one per source (drawn uniformly,
+    like separate `--clean` folders), grouped by the manifest's speakers; each speaker's split;
+    and the listed files skipped (absent, or too short for a frame), with the reason.
+
+    Raises ValueError naming the manifest, line and problem when it does not parse.
+    """
+    manifest = Path(root).resolve() / CORPUS_MANIFEST_NAME
+    report = ScanReport()
+    by_source: dict[str, list[SourceFile]] = {}
+    splits: dict[str, str] = {}
+    for entry in read_corpus_manifest(manifest):
+        path = manifest.parent / entry.file
+        if not path.is_file():
+            report.skipped.append((str(path), f"listed in {manifest} but missing (check the corpus: sesqa corpus check)"))
+        elif entry.duration_s < min_duration_s:
+            report.skipped.append((str(path), f"too short ({entry.duration_s:.2f} s < {min_duration_s} s)"))
+        else:
+            label = f"{portable_path(manifest.parent)}/{entry.source}"
+            by_source.setdefault(label, []).append(SourceFile(portable_path(path), entry.duration_s, label, entry.speaker, entry.band_edge_hz))
+            splits[entry.speaker] = entry.split
+    report.usable = sum(len(files) for files in by_source.values())
+    return sorted(by_source.items()), splits, report
 
 
 def _block_db(x: np.ndarray, sr: int, block_s: float = 0.02) -> np.ndarray:
@@ -311,11 +348,25 @@ class FrameSampler:
         """Files found unreadable or silent while sampling, with the reason (reported, then skipped)."""
 
     def sample(self, rng: np.random.Generator) -> Frame:
+        frame = self._draw(rng, None)
+        if frame is None:
+            raise RuntimeError(
+                f"no non-silent {self.frame_s} s frame found in {self.MAX_ATTEMPTS} draws; "
+                "is the clean corpus mostly silence?"
+            )
+        return frame
+
+    def sample_other_talker(self, rng: np.random.Generator, group: str) -> Frame | None:
+        """A non-silent frame of a speaker (split group) other than `group`; None when none was
+        found in MAX_ATTEMPTS draws (a corpus of one speaker)."""
+        return self._draw(rng, group)
+
+    def _draw(self, rng: np.random.Generator, exclude_group: str | None) -> Frame | None:
         for _ in range(self.MAX_ATTEMPTS):
             files = self.datasets[int(rng.integers(len(self.datasets)))]
             source = files[int(rng.integers(len(files)))]
             offset_s = float(rng.uniform(0.0, max(0.0, source.duration_s - self.frame_s)))
-            if source.path in self.bad_files:
+            if source.path in self.bad_files or source.group == exclude_group:
                 continue
             try:
                 frame = read_frame(source.path, offset_s, self.frame_s, self.sr, normalise=False, remove_dc=True)
@@ -327,10 +378,7 @@ class FrameSampler:
                     self._check_silent_file(source.path)
                 continue
             return Frame(source, offset_s, peak_normalise(frame))
-        raise RuntimeError(
-            f"no non-silent {self.frame_s} s frame found in {self.MAX_ATTEMPTS} draws; "
-            "is the clean corpus mostly silence?"
-        )
+        return None
 
     def _check_silent_file(self, path: str) -> None:
         try:

@@ -34,6 +34,14 @@ class NoiseSource(Protocol):
         ...
 
 
+class TalkerSource(Protocol):
+    """Where competing_talker finds another speaker's speech."""
+
+    def sample(self, rng: np.random.Generator, duration_s: float) -> tuple[str, float] | None:
+        """A file and offset (seconds) of another talker's active speech, or None when there is none."""
+        ...
+
+
 @dataclass(frozen=True)
 class SamplingContext:
     """What a sampler may need besides the random generator."""
@@ -41,6 +49,8 @@ class SamplingContext:
     n_samples: int
     sr: int
     noise: NoiseSource | None = None
+    talkers: TalkerSource | None = None
+    """Speakers other than the frame's (the generator's clean corpus, the sweep's other clips)."""
 
 
 class DegradationError(RuntimeError):

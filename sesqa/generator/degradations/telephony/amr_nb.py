@@ -22,7 +22,7 @@ MODES_KBPS = (12.2, 10.2, 7.95, 7.4, 6.7, 5.9, 5.15, 4.75)
 @register
 class AmrNb(CodecTranscoding):
     name = "amr_nb"
-    weight = 0.12
+    weight = 0.11
     pool = "telephony"
     spec = AMR_NB
     modes_kbps = MODES_KBPS

@@ -42,7 +42,7 @@ def _stage(name: str) -> int:
 @register
 class CallChain(Degradation):
     name = "call_chain"
-    weight = 0.12
+    weight = 0.11
     pool = "telephony"
     strength_param = "part_strength"
     strength_range = (0.0, 1.0)

@@ -29,7 +29,7 @@ CODEC_SR_HZ = 8000
 @register
 class G711Pcm(Degradation):
     name = "g711"
-    weight = 0.08
+    weight = 0.07
     pool = "telephony"
     strength_param = "input_peak_dbfs"
     strength_range = (-3.0, -50.0)

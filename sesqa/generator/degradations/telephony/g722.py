@@ -26,7 +26,7 @@ MODES_KBPS = tuple(BITS_PER_CODEWORD)
 @register
 class G722Wideband(CodecTranscoding):
     name = "g722"
-    weight = 0.08
+    weight = 0.07
     pool = "telephony"
     spec = G722
     modes_kbps = MODES_KBPS

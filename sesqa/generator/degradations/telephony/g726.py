@@ -18,7 +18,7 @@ RATES_KBPS = (40.0, 32.0, 24.0, 16.0)
 @register
 class G726Adpcm(CodecTranscoding):
     name = "g726"
-    weight = 0.08
+    weight = 0.07
     pool = "telephony"
     spec = G726
     modes_kbps = RATES_KBPS

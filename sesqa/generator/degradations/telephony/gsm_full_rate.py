@@ -28,7 +28,7 @@ MAX_TANDEMS = 4
 @register
 class GsmFullRate(Degradation):
     name = "gsm_full_rate"
-    weight = 0.08
+    weight = 0.07
     pool = "telephony"
     strength_param = "tandem_count"
     strength_range = (1, MAX_TANDEMS)

@@ -32,7 +32,7 @@ NARROWBAND_LATE_S = 1 / 8000
 @register
 class OpusVoip(Degradation):
     name = "opus_voip"
-    weight = 0.12
+    weight = 0.11
     pool = "telephony"
     strength_param = "bitrate_kbps"
     strength_range = (24.0, 6.0)

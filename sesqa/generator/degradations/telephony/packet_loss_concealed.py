@@ -20,7 +20,7 @@ from .packet_loss import PacketLoss, lost_samples
 @register
 class PacketLossConcealed(PacketLoss):
     name = "packet_loss_concealed"
-    weight = 0.10
+    weight = 0.09
 
     @staticmethod
     def apply(x: np.ndarray, sr: int, params: PacketLoss.Params) -> np.ndarray:
