@@ -87,7 +87,7 @@ def test_check_passes_on_good_shards_and_fails_on_corrupt_ones(shard_dir, tmp_pa
     assert ok.exit_code == 0, ok.output
     assert "quadruples: test" in ok.output and "OK" in ok.output
     assert "additive_noise" in ok.output or "reverse" in ok.output
-    assert read_vocabulary([shard_dir]) == pool_members("paper")  # the manifest carries the vocabulary
+    assert read_vocabulary([shard_dir]) == (*pool_members("paper"), "band_limit")  # the manifest carries the vocabulary
     assert json.loads((shard_dir / MANIFEST).read_text())[STRENGTHLESS_TYPES] == ["reverse"]  # and the types without a strength
     assert read_strengthless([shard_dir]) == ("reverse",)
 
