@@ -220,3 +220,28 @@ def test_listed_folds_number_the_fold_column_and_refuse_partial_or_mismatched_on
         listed_folds([*rows[:2], LabelRow("x.wav", 3.0, None)], 2)
     named = [LabelRow(f"{t}.wav", 3.0, None, None, t) for t in ("ML", "FA", "MK")]
     assert listed_folds(named, 3).tolist() == [2, 0, 1]
+
+
+@pytest.mark.slow
+def test_kfold_holds_out_the_folds_the_list_names(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sesqa.cli import app
+
+    from .helpers import rated_noisy_clips
+
+    clips = rated_noisy_clips(tmp_path, 3, np.random.default_rng(4))
+    talker = {0: "FA", 1: "MK", 2: "FA"}  # utterances 0 and 2 share a "talker": they must be held out together
+    with (tmp_path / "labels.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([("path", "mos", "condition", "fold"), *((name, mos, system, talker[n]) for n, name, mos, system in clips)])
+    result = CliRunner().invoke(app, [
+        "evaluate", "--kfold", "2", "--labels", str(tmp_path / "labels.csv"), "--model-size", "tiny", "--steps", "1",
+        "--train-batch-size", "4", "--out", str(tmp_path / "cv.json"), "--boot", "20", "--device", "cpu",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "folds split by the list's fold column" in result.output
+    for k, held in ((1, "FA"), (2, "MK")):
+        tested = {Path(r["path"]).name for r in _rows(tmp_path / "cv" / f"fold-{k}" / "mos-test.csv")}
+        trained = {Path(r["path"]).name for r in _rows(tmp_path / "cv" / f"fold-{k}" / "mos-train.csv")}
+        assert tested == {name for n, name, _, _ in clips if talker[n] == held}
+        assert trained == {name for n, name, _, _ in clips if talker[n] != held}

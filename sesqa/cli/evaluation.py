@@ -89,7 +89,7 @@ def evaluate(
     boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95 % intervals (0: none).", min=0)] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap (and of the k-fold split and training).")] = 0,
     plot: Annotated[Optional[Path], typer.Option(help="Folder for PNG figures: scatter-*, strength-*, time-*.")] = None,
-    peer: Annotated[Optional[str], typer.Option(help="Also score the same files with a peer model and report it beside: dnsmos (needs the peer extra: speechmos).")] = None,
+    peer: Annotated[Optional[str], typer.Option(help="Also score the same files with a peer model and report it beside: dnsmos (needs the peer extra: speechmos) or distillmos (pip install --no-deps distillmos==0.9.1 xls-r-sqa==0.1.0).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     precision: Annotated[str, typer.Option(help="Scoring precision: fp32 or bf16 (autocast).")] = "fp32",
     batch_size: Annotated[int, typer.Option(help="Frames per model call when scoring files.", min=1)] = 32,

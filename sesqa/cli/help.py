@@ -29,7 +29,7 @@ METAVARS: dict[str, str] = {
     "model_size": "paper|small|tiny",
     "split": "train|valid|test",
     "dtype": "fp16|bf16|fp32",
-    "peer": "dnsmos",
+    "peer": "dnsmos|distillmos",
     "shard_range": "A:B",
     "ratios": "TRAIN,VALID,TEST",
     "metrics": "all|none|NAMES",

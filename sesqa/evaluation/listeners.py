@@ -111,13 +111,16 @@ def figures_table(rows: Sequence[tuple[str, ListenerFigures]]) -> str:
     """The predictors' figures as aligned text: per file, per condition, L_MOS and R_RANK."""
     width = max([9, *(len(name) for name, _ in rows)])
     head = f"{'predictor':<{width}} {'files':>5} {'PCC':>6} {'SRCC':>6} {'RMSE':>6} | {'conds':>5} {'PCC':>6} {'SRCC':>6} {'RMSE':>6} | {'L_MOS':>6} {'R_RANK':>6}"
-    lines = [f"{'':<{width}} {'per file (RMSE after first-order map)':<33} | {'per condition':<33} | raw", head, "-" * len(head)]
+    block = 5 + 3 * 7
+    lines = [f"{'':<{width}} {'per file':^{block}} | {'per condition':^{block}} | {'no map':^13}", head, "-" * len(head)]
     for name, f in rows:
         a, c = f.files, f.conditions
         lines.append(
             f"{name:<{width}} {a.n:>5} {_cell(a.pcc, 6)} {_cell(a.srcc, 6)} {_cell(a.rmse, 6)} | "
             f"{c.n:>5} {_cell(c.pcc, 6)} {_cell(c.srcc, 6)} {_cell(c.rmse, 6)} | {_cell(f.l_mos, 6)} {_cell(f.r_rank, 6)}"
         )
+    pairs = rows[0][1].rank_pairs if rows else 0
+    lines.append(f"RMSE after P.1401's first-order map to MOS; L_MOS = mean |score - MOS|; R_RANK = share of the {pairs} file pairs with different MOS in the wrong order (a tie counts as wrong)")
     return "\n".join(lines)
 
 
