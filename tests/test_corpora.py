@@ -175,9 +175,9 @@ def test_recipe_voices(recipe, path, voice):
 # ------------------------------------------------------------------ recipes on tiny origins
 
 
-def _wav(seconds: float, seed: int, sr: int = 16000) -> bytes:
+def _wav(seconds: float, seed: int, sr: int = 16000, gain: float = 0.5) -> bytes:
     buffer = io.BytesIO()
-    sf.write(buffer, 0.5 * speech_like(seconds, sr, seed), sr, format="WAV", subtype="PCM_16")
+    sf.write(buffer, np.clip(gain * speech_like(seconds, sr, seed), -1.0, 1.0), sr, format="WAV", subtype="PCM_16")
     return buffer.getvalue()
 
 
@@ -195,7 +195,7 @@ def _git_repo(path: Path, files: dict[str, bytes]) -> str:
 @pytest.fixture
 def tiny_mirror(tmp_path):
     """A working clone of a fake speechocean762 under mirrors/test+speech/: two speakers, a short
-    file, a byte-identical copy, a file that is not audio, a README."""
+    file, a byte-identical copy, a clipped file, a file that is not audio, a README."""
     long_a = _wav(1.6, 1)
     files = {
         "README.md": b"free for commercial and non-commercial use\n",
@@ -204,6 +204,7 @@ def tiny_mirror(tmp_path):
         "WAVE/SPEAKER0002/000020001.WAV": _wav(2.0, 3),
         "WAVE/SPEAKER0002/000020002.WAV": long_a,
         "WAVE/SPEAKER0002/000020003.WAV": b"not audio at all",
+        "WAVE/SPEAKER0002/000020004.WAV": _wav(1.5, 4, gain=3.0),
         "train/wav.scp": b"x\n",
     }
     commit = _git_repo(tmp_path / "mirrors" / "test+speech", files)
@@ -226,6 +227,7 @@ def test_a_recipe_on_a_git_mirror_yields_the_right_rows(tmp_path, tiny_mirror):
     assert skipped["speechocean762/SPEAKER0001/000010002.WAV"].startswith("too short (0.60 s")
     assert skipped["speechocean762/SPEAKER0002/000020002.WAV"] == "byte-identical to speechocean762/SPEAKER0001/000010001.WAV"
     assert skipped["speechocean762/SPEAKER0002/000020003.WAV"].startswith("unreadable")
+    assert skipped["speechocean762/SPEAKER0002/000020004.WAV"].startswith("clipped (")
     assert not (tmp_path / "corpus" / "speechocean762/SPEAKER0002/000020003.WAV").exists()
     assert read_corpus_manifest(tmp_path / "corpus" / "manifest.tsv") == sorted(result.entries, key=lambda e: e.file)
     licence = (tmp_path / "corpus" / "licences" / "speechocean762.txt").read_text()

@@ -2,8 +2,10 @@
 split the speakers, write the manifest and each source's licence.
 
 A file is kept when the one decoder (`sesqa.audio`) reads it, it lasts at least `MIN_DURATION_S`
-(a generator frame), it is not silent and no earlier file has the same bytes; every other file
-is skipped with its reason, and the build goes on. A source whose origin cannot be read is
+(a generator frame), it is not silent, it is not clipped (no run of full-scale samples that the
+level meter counts, as `sesqa score` warns of) and no earlier file has the same bytes; every other
+file is skipped with its reason, and the build goes on. A clipped recording taught as clean would
+teach the model that clipping is clean. A source whose origin cannot be read is
 reported and the others are built. Layout: `<root>/<source>/<path>`, `<root>/manifest.tsv`,
 `<root>/licences/<source>.txt`.
 """
@@ -20,6 +22,7 @@ import numpy as np
 
 from ..audio import AudioError, open_stream
 from ..audio.band import upper_band_edge_hz
+from ..audio.level import CLIP_RUN_SAMPLES, measure_level
 from ..files import atomic_write_bytes, atomic_write_text
 from ..progress import progress_bar
 from .manifest import CorpusEntry, sha256_file, write_corpus_manifest
@@ -44,7 +47,7 @@ class Skipped:
     file: str
     reason: str
     kind: str
-    """The reason in a word or two, to count by: duplicate, too short, silent, unreadable."""
+    """The reason in a word or two, to count by: duplicate, too short, silent, clipped, unreadable."""
 
 
 @dataclass
@@ -97,6 +100,8 @@ def _take(root: Path, recipe: Recipe, origin_path: str, data: bytes, seen: dict[
             reason, kind = f"too short ({duration_s:.2f} s < {min_duration_s} s)", "too short"
         elif float(np.max(np.abs(x))) < SILENT_PEAK:
             reason, kind = "silent (peak below -60 dBFS)", "silent"
+        elif runs := measure_level(x, rate).clipped_runs:
+            reason, kind = f"clipped ({runs} runs of >= {CLIP_RUN_SAMPLES} full-scale samples)", "clipped"
         else:
             edge = upper_band_edge_hz(x, rate)
             if edge <= 0:
