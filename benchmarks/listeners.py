@@ -35,7 +35,7 @@ from pathlib import Path
 
 from sesqa.audio import AudioError
 from sesqa.evaluation.listeners import figures_table, listener_figures, types_table
-from sesqa.evaluation.peers import PEERS, PeerUnavailable
+from sesqa.evaluation.peers import PEERS, Peer, PeerUnavailable
 from sesqa.labels import MosItem, read_mos
 
 log = logging.getLogger("benchmarks.listeners")
@@ -74,21 +74,21 @@ def score_sesqa(model: str, items: Sequence[MosItem]) -> dict[str, float]:
     return scores
 
 
-def score_peer(peer: object, items: Sequence[MosItem], figures: Sequence[str]) -> dict[str, dict[str, float]]:
+def score_peer(peer: Peer, items: Sequence[MosItem], figures: Sequence[str]) -> dict[str, dict[str, float]]:
     """Each of the peer's ``figures`` per item; files it cannot read are left out."""
     out: dict[str, dict[str, float]] = {f: {} for f in figures}
     for item in items:
         try:
-            found = peer.score_file(item.path)  # type: ignore[attr-defined]
+            found = peer.score_file(item.path)
         except AudioError as e:
-            log.warning("%s cannot score %s", getattr(peer, "name", "peer"), e)
+            log.warning("%s cannot score %s", peer.name, e)
             continue
         for f in figures:
             out[f][item.name] = found[f]
     return out
 
 
-def run_predictors(items: Sequence[MosItem], models: Sequence[str], peers: Sequence[str], make_peer: Callable[[str], object]) -> tuple[dict[str, dict[str, float]], dict[str, float], list[str]]:
+def run_predictors(items: Sequence[MosItem], models: Sequence[str], peers: Sequence[str], make_peer: Callable[[str], Peer]) -> tuple[dict[str, dict[str, float]], dict[str, float], list[str]]:
     """(scores per row name, wall seconds per predictor, notes on skipped peers)."""
     scores: dict[str, dict[str, float]] = {}
     seconds: dict[str, float] = {}
@@ -121,7 +121,7 @@ def write_scores(path: Path, items: Sequence[MosItem], scores: dict[str, dict[st
             writer.writerow([item.name, item.mos, item.system or "", item.degradation or "", *cells])
 
 
-def main(argv: Sequence[str] | None = None, make_peer: Callable[[str], object] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, make_peer: Callable[[str], Peer] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("labels", type=Path, help="MOS list (path, mos; optional condition, degradation)")
     parser.add_argument("--model", action="append", help="sesqa model: packaged name or checkpoint (repeatable; default: default)")

@@ -44,11 +44,6 @@ CONDITIONS = (
 )
 
 
-def _ratings(rng: np.random.Generator, family: str, number: int, talker: str) -> list[int]:
-    del family, number, talker
-    return [int(r) for r in rng.integers(1, 6, LISTENERS)]
-
-
 def make_distribution(root: Path, seed: int = 3, *, talker_of_sources: dict[str, str] | None = None, mos_offset: float = 0.0) -> dict[str, list[int]]:
     """A TCD-VoIP-like folder under `root`; returns each rated file's ratings."""
     rng = np.random.default_rng(seed)
@@ -68,7 +63,7 @@ def make_distribution(root: Path, seed: int = 3, *, talker_of_sources: dict[str,
             source_talker = (talker_of_sources or {}).get(name, talker)
             conditions.append([name, f"{source_talker}\\{source_talker}01_02.wav", f"{source_talker}\\{source_talker}03_04.wav", "-", q if q else "-", 3, condition_id])
             if is_rated:
-                ratings = _ratings(rng, family, number, talker)
+                ratings = [int(r) for r in rng.integers(1, 6, LISTENERS)]
                 rated[name] = ratings
                 scores.append([name, condition_id, float(np.mean(ratings)) + mos_offset, None, *ratings])
     (root / "Test Set" / "chop" / "ref").mkdir()
@@ -183,6 +178,12 @@ def test_bad_workbooks_and_missing_audio_are_refused_with_the_file_named(tmp_pat
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="expected one .xlsx workbook"):
         prepare(tmp_path / "empty", tmp_path / "o5", manifest=None)
+    make_distribution(tmp_path / "column")
+    book = openpyxl.load_workbook(tmp_path / "column" / "TCD VOIP - Test Set Conditions and MOS Results.xlsx")
+    book["Subjective Test Scores"]["C1"] = "MOS"
+    book.save(tmp_path / "column" / "TCD VOIP - Test Set Conditions and MOS Results.xlsx")
+    with pytest.raises(ValueError, match=r"sheet 'Subjective Test Scores': no column 'sample MOS' \(found Filename, ConditionID, MOS"):
+        prepare(tmp_path / "column", tmp_path / "o6", manifest=None)
 
 
 def test_the_script_keeps_the_audio_out_of_the_repository(distribution, tmp_path: Path) -> None:

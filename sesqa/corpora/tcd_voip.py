@@ -44,6 +44,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ..files import atomic_write_bytes, atomic_write_text
 
@@ -172,12 +173,20 @@ def open_source(path: str | Path) -> FolderSource | GitSource:
     raise ValueError(f"{root}: no TCD-VoIP here (neither a folder nor a bare git directory)")
 
 
-def _sheet_rows(workbook: object, sheet: str, where: str) -> list[dict[str, object]]:
-    """The rows of ``sheet`` as dicts keyed by the header's names (listener columns by number)."""
-    if sheet not in workbook.sheetnames:  # type: ignore[attr-defined]
-        raise ValueError(f"{where}: no sheet {sheet!r} (found {', '.join(workbook.sheetnames)})")  # type: ignore[attr-defined]
-    rows = workbook[sheet].iter_rows(values_only=True)  # type: ignore[index]
+SCORES_COLUMNS: tuple[str, ...] = ("Filename", "ConditionID", "sample MOS")
+CONDITIONS_COLUMNS: tuple[str, ...] = ("Filename", "Source1", "Source2", "MNRU Q", "ConditionID")
+
+
+def _sheet_rows(workbook: Any, sheet: str, columns: Sequence[str], where: str) -> list[dict[str, Any]]:
+    """The rows of ``sheet`` as dicts keyed by the header's names (listener columns by number);
+    ValueError when the sheet or one of ``columns`` is missing."""
+    if sheet not in workbook.sheetnames:
+        raise ValueError(f"{where}: no sheet {sheet!r} (found {', '.join(workbook.sheetnames)})")
+    rows = workbook[sheet].iter_rows(values_only=True)
     header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise ValueError(f"{where}, sheet {sheet!r}: no column {', '.join(repr(c) for c in missing)} (found {', '.join(h for h in header if h)})")
     return [dict(zip(header, row)) for row in rows if row and row[0]]
 
 
@@ -193,9 +202,9 @@ def read_workbook(data: bytes, where: str = "workbook") -> list[RatedFile]:
     except ImportError as e:
         raise ImportError(f"reading the TCD-VoIP workbook needs openpyxl ({e}): pip install 'sesqa[corpora]'") from e
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    conditions = {str(r["Filename"]): r for r in _sheet_rows(book, CONDITIONS_SHEET, where)}
+    conditions = {str(r["Filename"]).strip(): r for r in _sheet_rows(book, CONDITIONS_SHEET, CONDITIONS_COLUMNS, where)}
     files = []
-    for row in _sheet_rows(book, SCORES_SHEET, where):
+    for row in _sheet_rows(book, SCORES_SHEET, SCORES_COLUMNS, where):
         name = str(row["Filename"]).strip()
         here = f"{where}, sheet {SCORES_SHEET!r}, {name}"
         try:
@@ -203,19 +212,19 @@ def read_workbook(data: bytes, where: str = "workbook") -> list[RatedFile]:
         except ValueError as e:
             raise ValueError(f"{here}: {e}") from None
         ratings = tuple(float(v) for k, v in row.items() if k.isdigit() and isinstance(v, int | float))
-        mos = float(row["sample MOS"])  # type: ignore[arg-type]
+        mos = float(row["sample MOS"])
         if not ratings or abs(sum(ratings) / len(ratings) - mos) > MOS_TOLERANCE:
             raise ValueError(f"{here}: sample MOS {mos} is not the mean of its {len(ratings)} ratings")
         about = conditions.get(name)
         if about is None:
             raise ValueError(f"{where}: {name} is rated but not in sheet {CONDITIONS_SHEET!r}")
-        if int(about["ConditionID"]) != int(row["ConditionID"]):  # type: ignore[arg-type]
+        if int(about["ConditionID"]) != int(row["ConditionID"]):
             raise ValueError(f"{here}: ConditionID {row['ConditionID']} differs from {CONDITIONS_SHEET!r}'s {about['ConditionID']}")
         sources = [str(about[k]).replace("\\", "/") for k in ("Source1", "Source2")]
         if any(not s.startswith(f"{talker}/") for s in sources):
             raise ValueError(f"{here}: source sentences {sources} are not talker {talker}'s")
         q = about.get("MNRU Q")
-        files.append(RatedFile(name, int(row["ConditionID"]), mos, ratings, float(q) if isinstance(q, int | float) else None))  # type: ignore[arg-type]
+        files.append(RatedFile(name, int(row["ConditionID"]), mos, ratings, float(q) if isinstance(q, int | float) else None))
     if not files:
         raise ValueError(f"{where}: sheet {SCORES_SHEET!r} rates no file")
     return files
