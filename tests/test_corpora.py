@@ -105,6 +105,14 @@ def test_splits_mirror_the_mix_of_sources():
         assert sum(1 for s, v in splits.items() if v == split and s.startswith("big:")) == 10
 
 
+def test_a_source_of_ten_speakers_gives_one_to_valid_and_one_to_test():
+    # half a speaker rounds up: a small full-band source still reaches the held-out splits
+    speakers = {f"big:{i}": "en" for i in range(100)} | {f"ten:{i}": "en" for i in range(10)}
+    splits = assign_speaker_splits(speakers)
+    for split in ("valid", "test"):
+        assert sum(1 for s, v in splits.items() if v == split and s.startswith("ten:")) == 1
+
+
 def test_splits_with_few_speakers_share_what_there_is():
     splits = assign_speaker_splits({"a:1": "en", "a:2": "en", "a:3": "en"})
     assert sorted(splits.values()) == ["test", "train", "valid"]

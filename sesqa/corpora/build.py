@@ -38,6 +38,8 @@ SILENT_PEAK = 10 ** (-60 / 20)
 """Files whose peak stays below -60 dBFS are skipped as silent."""
 MANIFEST_NAME = "manifest.tsv"
 LICENCE_FOLDER = "licences"
+FULL_BAND_HZ = 16000.0
+"""Band edge from which a file counts as full band in the totals."""
 
 
 @dataclass(frozen=True)
@@ -192,9 +194,6 @@ class SourceTotals:
     """Hours of files whose measured band edge reaches 16 kHz or more."""
     splits: dict[str, int]
     """Speakers per split."""
-
-
-FULL_BAND_HZ = 16000.0
 
 
 def totals(entries: Sequence[CorpusEntry]) -> list[SourceTotals]:

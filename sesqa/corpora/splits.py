@@ -4,7 +4,7 @@ Speakers are ordered by a hash of their name (SHA-1, as `generator.sources.assig
 speaker's split does not depend on the order sources were read. First, the first speaker of each
 language in that order is kept in train, so every language is represented in train. Then each
 source (the part of the name before ':') gives valid and test its share of its own speakers,
-rounded, from the others in hash order: the splits mirror the mix of sources (full-band and
+rounded half up (a source of 10 speakers gives each one), from the others in hash order: the splits mirror the mix of sources (full-band and
 narrow-band, languages) instead of holding only the largest source's speakers. A split left with
 fewer than `min_per_split` speakers is topped up from the remaining ones, in hash order.
 """
@@ -12,6 +12,7 @@ fewer than `min_per_split` speakers is topped up from the remaining ones, in has
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 
 DEFAULT_RATIOS = (0.9, 0.05, 0.05)
@@ -48,9 +49,10 @@ def assign_speaker_splits(
     for speakers in by_source.values():
         free = [s for s in speakers if s not in pinned]
         for split, share in held:
-            for s in free[: round(len(speakers) * share)]:
+            count = math.floor(len(speakers) * share + 0.5)
+            for s in free[:count]:
                 out[s] = split
-            free = free[round(len(speakers) * share):]
+            free = free[count:]
     for split, share in held:  # top up a short split; test leaves half of what is spare to valid
         if share == 0:
             continue
