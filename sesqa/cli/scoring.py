@@ -66,7 +66,7 @@ def score(
     else:
         typer.echo(model_line(model, scorer))
         typer.echo(format_table(report.items))
-        typer.echo(report.summary(), err=True)
+        typer.echo(report.summary() + (f"; shard {share} (from {share.source})" if not share.whole else ""), err=True)
     raise typer.Exit(report.exit_code)
 
 

@@ -18,7 +18,7 @@ import os
 import queue
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from ..shards.stats import write_stats
 from .degradations.base import strengthless_types
 from .degradations.band_limit import for_source
 from .degradations.pools import DEFAULT_POOL, check_encoders, check_pool, label_types, pool_weights
+from .chunks import CHUNK, Chunk, ChunkResult, write_chunks
 from .metrics import METRIC_NAMES, compute
 from .quadruple import QuadrupleMaker
 from .resume import check_manifest, complete_shards, train_stats
@@ -205,37 +206,48 @@ class _Worker:
                     log.warning("no noise file fell in the %s split; it uses the noise of every split", split)
                 self.makers[split] = QuadrupleMaker(FrameSampler(clean.files(split)), NoiseBank(noise_sets), pool=config.pool)
 
+    def make_item(self, task: ShardTask, index: int) -> tuple[QuadrupleRecord, np.ndarray, np.ndarray]:
+        """Quadruple `index` of `task`'s shard: its record and two signals (from its own rng alone)."""
+        q = self.makers[task.split].make(item_rng(self.config.seed, task.split, task.shard, index))
+        values, errors = compute(q.x_i, q.x_j, SAMPLE_RATE, self.config.metrics) if self.config.metrics else ({}, {})
+        record = QuadrupleRecord(
+            key=f"{task.split}-{task.shard:06d}-{index:06d}",
+            split=task.split,
+            seed=self.config.seed,
+            shard=task.shard,
+            index=index,
+            sample_rate=SAMPLE_RATE,
+            frame_samples=q.frame_samples,
+            delay_samples=q.delay_samples,
+            source=SourceRef(q.frame.source.path, q.frame.source.dataset, q.frame.offset_s, SOURCE_FRAME_S, dc_removed=True),
+            chain_i=tuple(step.to_step() for step in q.chain_i),
+            chain_j=tuple(step.to_step() for step in q.chain_j),
+            gain_i=gain_for(q.x_i),
+            gain_j=gain_for(q.x_j),
+            metrics={k: (v if math.isfinite(v) else None) for k, v in values.items()},
+            metric_errors=errors,
+        )
+        return record, q.x_i, q.x_j
+
     def make_shard(self, task: ShardTask, on_item: Callable[[], object] = lambda: None) -> ShardResult:
         maker = self.makers[task.split]
         failures_before = maker.failures
         result = ShardResult(task)
         with ShardWriter(self.config.out / task.name) as writer:
             for index in range(task.size):
-                q = maker.make(item_rng(self.config.seed, task.split, task.shard, index))
-                values, errors = compute(q.x_i, q.x_j, SAMPLE_RATE, self.config.metrics) if self.config.metrics else ({}, {})
-                record = QuadrupleRecord(
-                    key=f"{task.split}-{task.shard:06d}-{index:06d}",
-                    split=task.split,
-                    seed=self.config.seed,
-                    shard=task.shard,
-                    index=index,
-                    sample_rate=SAMPLE_RATE,
-                    frame_samples=q.frame_samples,
-                    delay_samples=q.delay_samples,
-                    source=SourceRef(q.frame.source.path, q.frame.source.dataset, q.frame.offset_s, SOURCE_FRAME_S, dc_removed=True),
-                    chain_i=tuple(step.to_step() for step in q.chain_i),
-                    chain_j=tuple(step.to_step() for step in q.chain_j),
-                    gain_i=gain_for(q.x_i),
-                    gain_j=gain_for(q.x_j),
-                    metrics={k: (v if math.isfinite(v) else None) for k, v in values.items()},
-                    metric_errors=errors,
-                )
-                writer.write(record, q.x_i, q.x_j)
+                writer.write(*self.make_item(task, index))
                 result.quadruples += 1
                 on_item()
         result.degradation_failures = maker.failures - failures_before
         result.bad_files = dict(maker.frames.bad_files)
         return result
+
+    def make_chunk(self, chunk: Chunk) -> ChunkResult:
+        """Quadruples [start, stop) of a shard, for the parent to write (`chunks.py`)."""
+        maker = self.makers[chunk.task.split]
+        failures_before = maker.failures
+        items = [self.make_item(chunk.task, index) for index in range(chunk.start, chunk.stop)]  # type: ignore[arg-type]
+        return ChunkResult(chunk, items, maker.failures - failures_before, dict(maker.frames.bad_files))
 
 
 _worker: _Worker | None = None
@@ -247,10 +259,10 @@ def _init_worker(config: GenerateConfig, clean: Corpus, noise: Corpus, records: 
     _worker = _Worker(config, clean, noise)
 
 
-def _run_task(task: ShardTask, progress: "mp.Queue[int]") -> ShardResult:
+def _run_chunk(chunk: Chunk) -> ChunkResult:
     if _worker is None:
         raise RuntimeError("generation worker was not initialised")
-    return _worker.make_shard(task, lambda: progress.put(1))
+    return _worker.make_chunk(chunk)
 
 
 @dataclass
@@ -379,26 +391,30 @@ def _ratio_dict(config: GenerateConfig) -> dict[str, float]:
 def _execute(config: GenerateConfig, clean: Corpus, noise: Corpus, todo: Sequence[ShardTask], progress: bool) -> list[ShardResult]:
     total = sum(t.size for t in todo)
     results: list[ShardResult] = []
-    workers = min(config.workers, len(todo)) or 1
+    workers = min(config.workers, math.ceil(total / CHUNK)) or 1
     with progress_bar(total, enabled=progress and total > 0, desc="generate", unit="quad", smoothing=0.05) as bar:
         if workers == 1:
             worker = _Worker(config, clean, noise)
             for task in todo:
                 results.append(worker.make_shard(task, lambda: bar.update(1)))
             return results
+        # Workers make chunks of quadruples and this process writes the shards (chunks.py): work
+        # is shared out by chunk, not by shard, so a run of few or uneven shards keeps every worker busy.
         ctx = mp.get_context("spawn")
-        with _single_threaded_children(), ctx.Manager() as manager:
-            updates, records = manager.Queue(), manager.Queue()
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config, clean, noise, records)) as pool:
-                pending: set[Future[ShardResult]] = {pool.submit(_run_task, t, updates) for t in todo}
-                while pending:
-                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                    bar.update(_drain(updates))
-                    forward_records(records)
-                    for f in done:
-                        results.append(f.result())
-                bar.update(_drain(updates))
-            forward_records(records)
+        records = ctx.Queue()
+        by_task: dict[str, ShardResult] = {t.name: ShardResult(t) for t in todo}
+
+        def written(chunk: ChunkResult) -> None:
+            r = by_task[chunk.chunk.task.name]
+            r.quadruples += len(chunk.items)
+            r.degradation_failures += chunk.degradation_failures
+            r.bad_files.update(chunk.bad_files)
+            bar.update(len(chunk.items))
+
+        with _single_threaded_children(), ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config, clean, noise, records)) as pool:
+            for task in write_chunks(lambda c: pool.submit(_run_chunk, c), todo, config.out, 2 * workers, written, lambda: forward_records(records), CHUNK):
+                results.append(by_task[task.name])
+        forward_records(records)
         return results
 
 
@@ -418,12 +434,3 @@ def _single_threaded_children() -> Iterator[None]:
 
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _drain(updates: "queue.Queue[int]") -> int:
-    n = 0
-    while True:
-        try:
-            n += updates.get_nowait()
-        except queue.Empty:
-            return n

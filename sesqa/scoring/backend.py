@@ -17,6 +17,7 @@ checkpoint.
 from __future__ import annotations
 
 import abc
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,12 +88,29 @@ class Backend(abc.ABC):
         """Outputs for latent pairs, each float32 (n, config.latent_dim)."""
 
 
+def gpu_visible() -> bool:
+    """Whether a CUDA GPU is there to score on: the NVIDIA driver lists one (read from /proc, so a
+    machine without one never imports torch to find out), CUDA_VISIBLE_DEVICES does not hide it,
+    and torch sees it."""
+    gpus = Path("/proc/driver/nvidia/gpus")
+    if os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1"):
+        return False
+    try:
+        if not any(gpus.iterdir()):
+            return False
+    except OSError:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def open_backend(model: str | Path | None = None, device: str = "auto", precision: str = "fp32", threads: int | None = None) -> Backend:
     """The backend for a --model value: None or a packaged model's name ("default", "telephony"),
     a `.onnx` file, or a checkpoint from `sesqa train`.
 
-    A packaged model runs from its ONNX file unless `device` asks for a GPU or `precision` for
-    bf16 (then from its checkpoint, with torch). `threads` caps the engine's intra-op threads
+    A packaged model runs from its ONNX file unless `device` asks for a GPU (or is "auto" and
+    `gpu_visible()`) or `precision` asks for bf16: then from its checkpoint, with torch. `threads` caps the engine's intra-op threads
     (None: one per CPU this process may use); scoring workers share the cores out this way.
     Raises FileNotFoundError for a missing file and ValueError for one that is not a sesqa model
     or an option it cannot honour.
@@ -102,6 +120,8 @@ def open_backend(model: str | Path | None = None, device: str = "auto", precisio
     name = packaged_name(model)
     if name is not None:
         onnx = packaged_onnx(name)
+        if device == "auto" and gpu_visible():
+            device = "cuda"  # batched on the GPU (torch), not on the CPU beside it
         if onnx.is_file() and device in CPU_DEVICES and precision == "fp32":
             from .onnx_backend import OnnxBackend
 
@@ -122,4 +142,4 @@ def open_backend(model: str | Path | None = None, device: str = "auto", precisio
     return TorchBackend.from_checkpoint(path, device=device, precision=precision)
 
 
-__all__ = ["CPU_DEVICES", "Backend", "FrameOutputs", "PairOutputs", "open_backend"]
+__all__ = ["CPU_DEVICES", "Backend", "FrameOutputs", "PairOutputs", "gpu_visible", "open_backend"]

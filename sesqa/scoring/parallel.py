@@ -161,28 +161,28 @@ def score_in_workers(
     records = ctx.Queue()
     todo = iter(paths)
     level = logging.getLogger().getEffectiveLevel()
-    with _child_env():
+    with _child_env():  # held while the pool runs: it starts its processes as work is submitted
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(spec, records, level, os.getpid()))
-    try:
-        pending: set[Future[list[ScoreResult | FileError]]] = set()
-        more = True
-        while True:
-            while more and len(pending) < 2 * workers:
-                batch = list(islice(todo, chunk))
-                if not batch:
-                    more = False
+        try:
+            pending: set[Future[list[ScoreResult | FileError]]] = set()
+            more = True
+            while True:
+                while more and len(pending) < 2 * workers:
+                    batch = list(islice(todo, chunk))
+                    if not batch:
+                        more = False
+                        break
+                    pending.add(pool.submit(_score_chunk, batch, channel, embeddings))
+                if not pending:
                     break
-                pending.add(pool.submit(_score_chunk, batch, channel, embeddings))
-            if not pending:
-                break
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                forward_records(records)
+                for future in done:
+                    yield from future.result()
             forward_records(records)
-            for future in done:
-                yield from future.result()
-        forward_records(records)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        records.close()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            records.close()
 
 
 __all__ = ["CHUNK_FILES", "ScorerSpec", "score_in_workers", "score_with", "worker_threads"]
