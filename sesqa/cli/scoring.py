@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 
 import typer
 
 from .common import MODEL_HELP, app, fail, model_line, open_scorer_or_exit, output
 
+if TYPE_CHECKING:
+    from ..scoring.scorer import Scorer
+
 
 @app.command()
 def score(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Audio files (any format soundfile or ffmpeg reads), directories (searched recursively) or list files (.txt/.lst/.list, one path per line).", show_default=False)] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Audio files (any format soundfile or ffmpeg reads), directories (searched recursively) or list files (.txt/.lst/.list, one path per line); none needed with --files-from.", show_default=False)] = None,
     model: Annotated[Optional[str], typer.Option(help=MODEL_HELP)] = None,
     hop: Annotated[float, typer.Option(help="Seconds between the starts of consecutive 1 s frames (0.5: finer time resolution, twice the cost).")] = 1.0,
     batch_size: Annotated[int, typer.Option(help="Frames per model call.", min=1)] = 32,
@@ -54,7 +57,7 @@ def score(
         from ..view.figure import FigureWriter  # matplotlib loads only when a figure is drawn
 
         figures = FigureWriter(plot, frame_s=scorer.frame_s, channel=channel) if plot is not None else None
-        if jsonl is not None:
+        if jsonl is not None:  # streamed, resumable: exits when done
             _score_jsonl(scorer, model, device, paths or [], jsonl, files_from=files_from, glob=glob, shard=share, resume=resume, workers=workers, channel=channel, frames=frames, embeddings_dir=embeddings, on_item=figures)
         report = score_paths(scorer, paths or [], channel=channel, csv_path=csv_out, json_path=json_out, embeddings_dir=embeddings, on_item=figures, files_from=files_from, glob=glob, shard=share, workers=workers, model=model, device=device)
     except (OSError, ValueError) as e:  # an output that cannot be written, a bad list or glob; audio errors are per file
@@ -70,8 +73,8 @@ def score(
     raise typer.Exit(report.exit_code)
 
 
-def _score_jsonl(scorer, model: Optional[str], device: str, paths: list[Path], jsonl: str, **options: object) -> None:
-    """`score --jsonl`: stream the lines, print the summary (and each failed file under --quiet), exit."""
+def _score_jsonl(scorer: Scorer, model: Optional[str], device: str, paths: list[Path], jsonl: str, **options: object) -> NoReturn:
+    """`score --jsonl`: stream the lines (each failure is logged as it happens), print the summary, exit."""
     from concurrent.futures.process import BrokenProcessPool
 
     from ..scoring.packed import DEFAULT_GPU_BATCH
