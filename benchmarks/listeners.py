@@ -6,7 +6,7 @@ conditions, ``degradation``/``type`` the degradation types) with
 - sesqa, one row per ``--model`` (packaged names or checkpoint files; default: ``default``);
 - DNSMOS via speechmos (`sesqa.evaluation.peers.DnsmosPeer`): its P.808 MOS and its P.835 OVRL,
   two rows from one run (``pip install 'sesqa[peer]'``);
-- Distill-MOS (`sesqa.evaluation.distill_mos`; ``pip install --no-deps distillmos==0.9.1 xls-r-sqa==0.1.0``);
+- Distill-MOS (`sesqa.evaluation.peers.distill_mos`; ``pip install --no-deps distillmos==0.9.1 xls-r-sqa==0.1.0``);
 
 and prints, on the files every predictor scored, per-file and per-condition PCC, SRCC and RMSE
 after P.1401's first-order map to MOS, the raw mean absolute error (the paper's L_MOS), R_RANK

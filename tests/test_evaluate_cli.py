@@ -1,6 +1,6 @@
 """`sesqa evaluate` end to end: predictions or a tiny model against labels, pairs and shards.
 
-Checks that the printed and written figures are those of `evaluation.evaluate` on the same
+Checks that the printed and written figures are those of `evaluation.measures.report.evaluate` on the same
 arrays, that shards give R_RANK and L_CONS (and E_TOTAL with labels), that --plot writes PNGs,
 that --peer dnsmos reports a second predictor (with a stand-in for speechmos, which is an
 optional extra; the real DNSMOS runs in benchmarks/score.py), that --kfold trains per fold and
@@ -19,11 +19,11 @@ import torch
 from typer.testing import CliRunner, Result
 
 from sesqa.cli import app
-from sesqa.evaluation import peers, shard_scores
-from sesqa.evaluation.kfold import assign_folds
-from sesqa.evaluation.peers import DnsmosPeer
-from sesqa.evaluation.report import evaluate
-from sesqa.evaluation.report_format import report_to_json
+from sesqa.evaluation.kfold.folds import assign_folds
+from sesqa.evaluation.measures.report import evaluate
+from sesqa.evaluation.measures.report_format import report_to_json
+from sesqa.evaluation.peers import DnsmosPeer, dnsmos
+from sesqa.evaluation.run import shard_scores
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.model import ModelConfig, SesqaModel, save_checkpoint
 from sesqa.trainer.quadruples import vocabulary
@@ -198,7 +198,7 @@ def _fake_dnsmos(audio: np.ndarray, sr: int) -> dict[str, float]:
 
 
 def test_peer_dnsmos_is_reported_beside(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(peers, "load_speechmos", lambda: _fake_dnsmos)
+    monkeypatch.setattr(dnsmos, "load_speechmos", lambda: _fake_dnsmos)
     labels = _labels(corpus)
     pred = _write_pred(tmp_path / "pred.csv", [(p, m) for p, m, _ in labels])
     out = tmp_path / "peer.json"

@@ -17,18 +17,18 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sesqa.evaluation import mos_metrics as mos_metrics_module
-from sesqa.evaluation.bootstrap import bootstrap_ci, bootstrap_mos
-from sesqa.evaluation.mos_metrics import (
+from sesqa.evaluation.measures import mos_metrics as mos_metrics_module
+from sesqa.evaluation.measures.bootstrap import bootstrap_ci, bootstrap_mos
+from sesqa.evaluation.measures.mos_metrics import (
     MOS_METRICS,
     mos_metrics,
     system_level,
     undefined_reasons,
 )
 from sesqa.criteria import l_cons_pairs, l_cons_quadruples, r_rank, r_rank_quadruples
-from sesqa.evaluation.report import evaluate, mos_report
-from sesqa.evaluation.report_format import format_report, report_to_json
-from sesqa.evaluation.tables import (
+from sesqa.evaluation.measures.report import evaluate, mos_report
+from sesqa.evaluation.measures.report_format import format_report, report_to_json
+from sesqa.evaluation.run.tables import (
     LabelRow,
     PairRow,
     join_labels,

@@ -1,4 +1,4 @@
-"""`sesqa evaluate --kfold`: the paper's four figures on held-out files (`evaluation.kfold_figures`).
+"""`sesqa evaluate --kfold`: the paper's four figures on held-out files (`evaluation.kfold.held_out`).
 
 Unit tests of the pieces (MOS pairs and their cap, noticeable partners, the two crops of a file,
 L_CONS of a constant scorer, the average over sets, folds split within each set, --jnd checks),
@@ -23,9 +23,8 @@ from typer.testing import CliRunner
 
 from sesqa.cli import app
 from sesqa.criteria import apart
-from sesqa.evaluation.config import EvaluateConfig
-from sesqa.evaluation.kfold import split_folds
-from sesqa.evaluation.kfold_figures import (
+from sesqa.evaluation.kfold.folds import split_folds
+from sesqa.evaluation.kfold.held_out import (
     MAX_DELAY_S,
     NOTICEABLE_MOS_GAP,
     FigureUnits,
@@ -34,8 +33,9 @@ from sesqa.evaluation.kfold_figures import (
     mos_pairs,
     noticeable_partners,
 )
-from sesqa.evaluation.report import PAPER_FIGURES, average_over_sets, paper_figure
-from sesqa.evaluation.tables import LabelRow
+from sesqa.evaluation.measures.report import PAPER_FIGURES, average_over_sets, paper_figure
+from sesqa.evaluation.run.config import EvaluateConfig
+from sesqa.evaluation.run.tables import LabelRow
 
 from .helpers import SR, rated_noisy_clips
 

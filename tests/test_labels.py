@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sesqa.evaluation.inputs import read_strengths
-from sesqa.evaluation.tables import LabelRow, PairRow
+from sesqa.evaluation.run.inputs import read_strengths
+from sesqa.evaluation.run.tables import LabelRow, PairRow
 from sesqa.labels import (
     JndItem,
     MosItem,

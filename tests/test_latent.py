@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sesqa.evaluation.latent import (
+from sesqa.evaluation.latent.space import (
     CLEAN,
     LatentConfig,
     embed_shards,
@@ -127,7 +127,7 @@ def test_means_and_stds_are_the_hand_computed_ones() -> None:
 
 def test_one_source_file_gives_no_different_utterance_pairs(caplog: pytest.LogCaptureFixture) -> None:
     z = np.random.default_rng(0).standard_normal((4, 4, 3))
-    with caplog.at_level(logging.WARNING, logger="sesqa.evaluation.latent"):
+    with caplog.at_level(logging.WARNING, logger="sesqa.evaluation.latent.space"):
         kinds = latent_distances(z, ("same.wav",) * 4, np.random.default_rng(0))
     assert [k.n for k in kinds] == [8, 8, 0] and math.isnan(kinds[2].mean)
     assert "one source file" in caplog.text
@@ -183,7 +183,7 @@ def test_bad_input_exits_2_naming_the_folder(shards: Path, ckpt: Path, tmp_path:
 
 def test_perplexity_is_clamped_below_the_points_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     points = np.random.default_rng(1).standard_normal((12, 4))
-    with caplog.at_level(logging.WARNING, logger="sesqa.evaluation.latent"):
+    with caplog.at_level(logging.WARNING, logger="sesqa.evaluation.latent.space"):
         first, second = tsne(points, (30.0, 5.0), seed=7)
     assert (first.perplexity_asked, first.perplexity) == (30.0, 11.0)
     assert "perplexity 30" in caplog.text and "using perplexity 11" in caplog.text
@@ -191,7 +191,7 @@ def test_perplexity_is_clamped_below_the_points_with_a_warning(caplog: pytest.Lo
     again = tsne(points, (5.0,), seed=7)[0]
     assert np.allclose(again.xy, second.xy)  # seeded
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="sesqa.evaluation.latent"):
+    with caplog.at_level(logging.WARNING, logger="sesqa.evaluation.latent.space"):
         assert usable_perplexity(30.0, 31) == 30.0
     assert not caplog.text
 
@@ -206,7 +206,7 @@ def test_default_types_are_the_most_frequent_plus_clean(caplog: pytest.LogCaptur
     labels = np.asarray(["clean"] * 5 + ["b"] * 3 + ["a"] * 3 + ["c"] * 2 + ["d"], dtype=object)
     assert pick_types(labels, top=2) == (CLEAN, "a", "b")  # ties by name
     assert pick_types(labels[5:], top=8) == ("a", "b", "c", "d")
-    with caplog.at_level(logging.WARNING, logger="sesqa.evaluation.latent"):
+    with caplog.at_level(logging.WARNING, logger="sesqa.evaluation.latent.space"):
         assert pick_types(labels, ("d", "zz", "clean")) == ("d", CLEAN)
     assert "zz" in caplog.text
     with pytest.raises(ValueError, match="zz.*labelled a, b, c, clean, d"):

@@ -26,6 +26,20 @@ ALLOWED: dict[str, set[str]] = {
     "evaluation": {"shards", "corpora", "model", "scoring", "generator", "trainer"},
     "view": {"scoring"},
 }
+EVALUATION_ORDER: dict[str, int] = {
+    "measures": 0,
+    "peers": 0,
+    "plots": 1,
+    "run": 2,
+    "kfold": 3,
+    "evaluate": 4,
+    "latent": 5,
+    "sweep": 5,
+    "ablation": 5,
+    "listeners": 5,
+}
+"""The folders and modules of `evaluation/` (all layer 5), lowest first: each imports only parts of a lower rank,
+so parts of one rank never import each other."""
 TOP = {"cli", "__main__"}
 """Top-level modules above every package: the CLI (and its help format); the package's own `__init__` (the lazy
 `from sesqa import Scorer` facade) is above them all too."""
@@ -82,6 +96,27 @@ def test_every_import_points_down():
             if theirs == "top" or (theirs and (own == "" or theirs not in ALLOWED[own])):
                 climbs.append(f"{module} imports {target}")
     assert not climbs, "imports that climb the layers of docs/architecture.md:\n" + "\n".join(sorted(climbs))
+
+
+def _evaluation_part(module: str) -> str:
+    """The folder or module of `evaluation/` a module is or lies in ('run', 'sweep', ...), '' outside it."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[1] == "evaluation" else ""
+
+
+def test_evaluation_parts_import_down_their_order():
+    found, climbs = set(), []
+    for path, module in _modules():
+        own = _evaluation_part(module)
+        if not own:
+            continue
+        found.add(own)
+        for target in _imports(path, module):
+            theirs = _evaluation_part(target)
+            if theirs and theirs != own and EVALUATION_ORDER.get(theirs, 99) >= EVALUATION_ORDER.get(own, -1):
+                climbs.append(f"{module} imports {target}")
+    assert found == set(EVALUATION_ORDER), f"evaluation/ holds {sorted(found)}; EVALUATION_ORDER ranks {sorted(EVALUATION_ORDER)}"
+    assert not climbs, "imports that climb the order of evaluation/ (docs/architecture.md):\n" + "\n".join(sorted(climbs))
 
 
 def test_scorer_and_compare_do_not_import_each_other():

@@ -1,6 +1,6 @@
-"""Agreement with listeners: P.1401's first-order map (`evaluation.p1401`), the side-by-side figures
-(`evaluation.listeners`), the Distill-MOS peer (`evaluation.distill_mos`) and benchmarks/listeners.py
-run on the free-licence GenSpeech clips in tests/fixtures/genspeech/.
+"""Agreement with listeners: P.1401's first-order map (`evaluation.measures.p1401`), the side-by-side
+figures (`evaluation.listeners`), the Distill-MOS peer (`evaluation.peers.distill_mos`) and
+benchmarks/listeners.py run on the free-licence GenSpeech clips in tests/fixtures/genspeech/.
 
 The figures are checked against scipy and numpy computed here from the same numbers; the
 benchmark's figures against scipy on the per-file scores it writes. The benchmark runs with sesqa
@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sesqa.evaluation.distill_mos import DistillMosPeer
 from sesqa.evaluation.listeners import agreement, figures_table, listener_figures, types_table
-from sesqa.evaluation.p1401 import first_order_map, mapped, rmse_after_map
+from sesqa.evaluation.measures.p1401 import first_order_map, mapped, rmse_after_map
 from sesqa.evaluation.peers import PEERS, PeerUnavailable
+from sesqa.evaluation.peers.distill_mos import DistillMosPeer
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "genspeech"
@@ -157,7 +157,7 @@ def test_distill_mos_peer_hands_the_model_16_khz_samples(tmp_path: Path) -> None
 
 
 def test_distill_mos_missing_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sesqa.evaluation import distill_mos
+    from sesqa.evaluation.peers import distill_mos
 
     def missing():
         raise ImportError("No module named 'distillmos'")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sesqa.evaluation.config import EvaluateConfig
+from sesqa.evaluation.run.config import EvaluateConfig
 from sesqa.evaluation.sweep import SweepConfig
 from sesqa.generator.run import GenerateConfig
 from sesqa.seeds import SEED_LIMIT, check_seed

@@ -24,8 +24,8 @@ import soundfile as sf
 
 from sesqa.corpora import tcd_voip
 from sesqa.corpora.tcd_voip import MANIFEST, prepare, read_manifest, write_manifest
-from sesqa.evaluation.kfold import listed_folds
-from sesqa.evaluation.tables import LabelRow
+from sesqa.evaluation.kfold.folds import listed_folds
+from sesqa.evaluation.run.tables import LabelRow
 from sesqa.labels import read_mos
 
 openpyxl = pytest.importorskip("openpyxl", reason="the TCD-VoIP workbook reader needs openpyxl (pip install 'sesqa[corpora]')")

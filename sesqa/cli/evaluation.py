@@ -106,8 +106,8 @@ def evaluate(
     Prints L_MOS, MSE, LCC, SRCC, KTAU (utterance and system level), R_RANK, L_CONS and E_TOTAL with
     bootstrap 95 % intervals. Exit status: 0 on success, 2 for bad options or unusable input.
     """
-    from ..evaluation.config import EvaluateConfig
-    from ..evaluation.run import format_run, run_evaluate
+    from ..evaluation.run.config import EvaluateConfig
+    from ..evaluation.evaluate import format_run, run_evaluate
     from ..evaluation.peers import PeerUnavailable
     from ..evaluation.plots import PlotsUnavailable
 
@@ -142,7 +142,7 @@ def latent(
 
     Exit status: 0 when both figures were written, 2 for bad options or unusable shards.
     """
-    from ..evaluation.latent import LatentConfig, run_latent
+    from ..evaluation.latent.space import LatentConfig, run_latent
     from ..plotting import PlotsUnavailable
 
     try:

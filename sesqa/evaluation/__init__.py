@@ -1,10 +1,15 @@
-"""Evaluation: `sesqa evaluate`'s figures (SPEC sections 7 and 8) and the run around them.
+"""Evaluation: how well a predictor agrees with labels, and the studies around the model (layer 5).
 
-- Figures: `report` (every figure with its interval, E_TOTAL last), `report_format` (the report
-  as text and JSON), `mos_metrics` (L_MOS, MSE, LCC, SRCC, KTAU over resamples), `bootstrap`
-  (intervals). The point measures (L_MOS, R_RANK, L_CONS, E_TOTAL) and their input checks are
-  `sesqa.criteria`'s, shared with trainer validation.
-- Inputs: `tables` (prediction CSVs, joined to labels and pairs read by `sesqa.labels`),
-  `peers` (DNSMOS), `shard_scores` (generated quadruples scored by a model).
-- The command: `config`, `inputs`, `joins`, `results`, `figures`, `peer_run`, `kfold`, `run`.
+Folders and modules by job, lowest first; each imports only those above it in this list
+(`tests/test_layers.py` asserts the order):
+
+- `measures/`: the numbers (MOS metrics, bootstrap intervals, P.1401's map, the evaluation report);
+- `peers/`: other predictors scored on the same files (DNSMOS, Distill-MOS), optional extras;
+- `plots`: the PNG figures of `sesqa evaluate --plot` and `sesqa sweep --plot` (matplotlib on first use);
+- `run/`: the parts of one `sesqa evaluate` run (options, inputs, scores joined to labels, results);
+- `kfold/`: `sesqa evaluate --kfold`, the paper's cross-validation;
+- `evaluate`: `sesqa evaluate` itself, one run or k-fold, printed and written;
+- the jobs on top, which do not import each other: `latent/` (`sesqa latent`), `sweep`
+  (`sesqa sweep`), `ablation` (`sesqa ablate`), `listeners` (agreement with listeners side by
+  side, benchmarks/listeners.py).
 """

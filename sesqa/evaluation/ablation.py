@@ -5,7 +5,7 @@ it trains with: the full model, the model without each of the eight losses, and 
 Every run lands in ``<out>/rows/<row>/`` and its final weights (``last.ckpt``, never the
 best-on-validation one, so no row is tuned on held-out data) are evaluated on the generated
 ``test`` split (R_RANK and L_CONS over its quadruples) and, with ``labels``, on a MOS list
-(L_MOS, hence E_TOTAL), each figure with a bootstrap interval (`sesqa.evaluation.run`).
+(L_MOS, hence E_TOTAL), each figure with a bootstrap interval (`sesqa.evaluation.evaluate`).
 
 Rows are resumable: a finished row's figures are kept in ``<row>/ablation.json`` and not
 recomputed; an unfinished run continues from its last checkpoint (`sesqa train --resume`).
@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ..seeds import check_seed
-from .config import SPLITS
-from .results import csv_text, write_atomic
+from .run.config import SPLITS
+from .run.results import csv_text, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +233,8 @@ def _stored(folder: Path, config: AblateConfig) -> dict[str, Figure] | None:
 
 def _evaluate_row(config: AblateConfig, checkpoint: Path) -> dict[str, Figure]:
     """R_RANK and L_CONS on the generated split, L_MOS on the labels, E_TOTAL from the three."""
-    from .config import EvaluateConfig
-    from .run import run_evaluate
+    from .run.config import EvaluateConfig
+    from .evaluate import run_evaluate
 
     evaluation = EvaluateConfig(
         model=str(checkpoint), labels=config.labels, shards=config.shards, split=config.split,

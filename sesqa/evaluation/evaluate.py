@@ -6,18 +6,18 @@ Inputs, which may be combined (E_TOTAL needs MOS labels and shards together):
   system level;
 - ``pairs`` (``better,worse``): R_RANK;
 - ``shards`` (a directory of generated ``<split>-*.tar``): the four 1 s frames of every quadruple
-  are scored by the model (`shard_scores`), giving R_RANK and L_CONS.
+  are scored by the model (`run.shard_scores`), giving R_RANK and L_CONS.
 
 Scores of files come from ``pred`` (a CSV from `sesqa score` or any other tool) or, without it,
 from ``model`` (a checkpoint, "default" or None for the packaged one), which scores the audio
-the labels and pairs name (`inputs`). Shards always need a model: a predictions CSV has
+the labels and pairs name (`run.inputs`). Shards always need a model: a predictions CSV has
 no frame scores, so ``pred`` alone with ``shards`` is refused.
 
-``peer="dnsmos"`` scores the same files with DNSMOS (`peer_run`) and reports it beside, with
+``peer="dnsmos"`` scores the same files with DNSMOS (`run.peer`) and reports it beside, with
 the same bootstrap seed (so both predictors are resampled over the same items). DNSMOS is not run
 on shard quadruples: its input is 9 s windows, the quadruples' frames are 1 s.
 
-``kfold=K`` runs K-fold cross-validation instead (`kfold`).
+``kfold=K`` runs K-fold cross-validation instead (`kfold.folds`).
 
 Everything lands in an `EvaluationRun`; `format_run` prints it, `run_to_json` is ``--out``.
 """
@@ -30,17 +30,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import EvaluateConfig
-from .figures import plot_predictor
-from .inputs import open_scorer, read_inputs, score_audio, show_first
-from .joins import evaluate_joined, join_all
-from .kfold import fold_table, run_kfold
-from .peer_run import run_peer
+from .run.config import EvaluateConfig
+from .run.figures import plot_predictor
+from .run.inputs import open_scorer, read_inputs, score_audio, show_first
+from .run.joins import evaluate_joined, join_all
+from .kfold.folds import fold_table, run_kfold
+from .run.peer import run_peer
 from .peers import make_peer
-from .report_format import format_report, report_to_json
-from .results import EvaluationRun, PredictorReport, write_atomic, write_scores
-from .shard_scores import score_shards
-from .tables import read_predictions
+from .measures.report_format import format_report, report_to_json
+from .run.results import EvaluationRun, PredictorReport, write_atomic, write_scores
+from .run.shard_scores import score_shards
+from .run.tables import read_predictions
 
 if TYPE_CHECKING:
     from ..scoring.scorer import ScoreResult

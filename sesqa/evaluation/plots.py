@@ -73,7 +73,7 @@ def plot_time(result: ScoreResult, path: Path, frame_s: float = 1.0) -> Path:
 
 
 def _correlations(pred: np.ndarray, true: np.ndarray) -> str:
-    from .mos_metrics import mos_metrics
+    from .measures.mos_metrics import mos_metrics
 
     m = mos_metrics(pred, true)
     return f"LCC {m['lcc']:.3f}, SRCC {m['srcc']:.3f}, n = {len(pred)}"
@@ -101,7 +101,7 @@ def plot_scatter(
     systems: Sequence[str | None] | None = None,
 ) -> Path:
     """Predicted against true MOS with the identity line; a system-level panel when systems exist."""
-    from .mos_metrics import system_level
+    from .measures.mos_metrics import system_level
 
     plt = pyplot()
     pred = np.asarray(pred, dtype=np.float64)

@@ -7,7 +7,7 @@ instead (`listed_folds`). Each
 fold trains a model on the other K-1 (`sesqa.trainer.train`, into ``<runs>/fold-k/``, with the
 ``jnd`` pair lists if given, validating on the held-out fold for its logs), its final weights
 (``last.ckpt``, never the best-on-held-out one) score the held-out fold, and the report gives the
-paper's L_MOS, R_RANK, L_CONS and E_TOTAL (`kfold_figures`: how R_RANK and L_CONS are built from
+paper's L_MOS, R_RANK, L_CONS and E_TOTAL (`held_out`: how R_RANK and L_CONS are built from
 held-out files) with LCC, SRCC and KTAU: pooled over folds, per fold, per set and averaged over
 sets when there are several. ``<runs>/figures.csv`` holds every figure.
 """
@@ -21,21 +21,21 @@ from typing import Any
 
 import numpy as np
 
-from .config import EvaluateConfig
-from .figures import plot_predictor
-from .inputs import (
+from ..run.config import EvaluateConfig
+from ..run.figures import plot_predictor
+from ..run.inputs import (
     EvaluateInputs,
     open_scorer,
     read_inputs,
     score_audio,
     show_first,
 )
-from .joins import (
+from ..run.joins import (
     bootstrap_kwargs,
     join_all,
     join_labels_checked,
 )
-from .kfold_figures import (
+from .held_out import (
     FIGURES_HEADER,
     MAX_DELAY_S,
     NO_SET,
@@ -45,16 +45,16 @@ from .kfold_figures import (
     figures_rows,
     fold_table,
 )
-from .peer_run import run_peer
-from .report import average_over_sets
-from .results import (
+from ..run.peer import run_peer
+from ..measures.report import average_over_sets
+from ..run.results import (
     EvaluationRun,
     FoldResult,
     PredictorReport,
     csv_text,
     write_atomic,
 )
-from .tables import LabelJoin, LabelRow
+from ..run.tables import LabelJoin, LabelRow
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def _set_name(row: LabelRow) -> str:
 def _fold_units(
     scorer: Any, joined: LabelJoin, rows: Sequence[LabelRow], audio: dict[str, Path], durations: dict[str, float], seed: tuple[int, int], several: bool,
 ) -> dict[str, FigureUnits]:  # fmt: skip
-    """The figure units (`kfold_figures`) of one fold's held-out files, per MOS set."""
+    """The figure units (`held_out`) of one fold's held-out files, per MOS set."""
     set_of = {row.path: _set_name(row) for row in rows}
     names = [set_of[p] for p in joined.paths]
     s_k, s_l = crop_scores(scorer, [audio[p] for p in joined.paths], [durations.get(p) for p in joined.paths], np.random.default_rng([*seed, 1]))
@@ -135,8 +135,8 @@ def _fold_units(
 
 def run_kfold(config: EvaluateConfig, peer: Any) -> EvaluationRun:
     """Train, score and evaluate every fold (module docstring), then the pooled held-out predictions."""
-    from ..trainer import TrainConfig, train
-    from ..trainer.loop import LAST
+    from ...trainer import TrainConfig, train
+    from ...trainer.loop import LAST
 
     assert config.labels is not None and config.kfold is not None
     inputs = read_inputs(config)
@@ -220,7 +220,7 @@ def run_kfold(config: EvaluateConfig, peer: Any) -> EvaluationRun:
 
 
 def _figure_notes(units: FigureUnits) -> list[str]:
-    """What R_RANK and L_CONS of a k-fold run rest on (`kfold_figures`)."""
+    """What R_RANK and L_CONS of a k-fold run rest on (`held_out`)."""
     crops = int(np.count_nonzero(units.noticeable == 0))
     return [
         f"R_RANK over {len(units.better)} pairs of held-out files with different MOS (within each fold and set; equal MOS left out)",

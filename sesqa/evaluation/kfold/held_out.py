@@ -1,7 +1,7 @@
 """The paper's four figures on the held-out files of a k-fold run: L_MOS, R_RANK, L_CONS, E_TOTAL.
 
 A MOS set has no generated quadruples, so R_RANK and L_CONS are built from its files, per fold and
-per MOS set (pairs never cross sets: their MOS scales differ), and fed to `report.evaluate`,
+per MOS set (pairs never cross sets: their MOS scales differ), and fed to `measures.report.evaluate`,
 whose formulas are `sesqa.criteria`'s (the training losses' too):
 
 - L_MOS: file scores against MOS (``mos=``).
@@ -20,7 +20,7 @@ whose formulas are `sesqa.criteria`'s (the training losses' too):
 
 Each figure has its bootstrap interval; "pooled" figures rest on the units of every fold together
 (each pair within one fold), and the average over sets is the mean of the sets' figures
-(`report.average_over_sets`), as the paper's tables average over its three MOS sets.
+(`measures.report.average_over_sets`), as the paper's tables average over its three MOS sets.
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .report import PAPER_FIGURES, EvaluationReport, evaluate, paper_figure
-from .results import FoldResult
+from ..measures.report import PAPER_FIGURES, EvaluationReport, evaluate, paper_figure
+from ..run.results import FoldResult
 
 if TYPE_CHECKING:
-    from ..scoring.scorer import Scorer
+    from ...scoring.scorer import Scorer
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def crop_scores(scorer: Scorer, files: Sequence[Path], durations: Sequence[float
     ``durations`` (seconds, None when unknown: the whole file is read) place it. A file that
     cannot be read gets NaN for both.
     """
-    from ..audio import AudioError, load
+    from ...audio import AudioError, load
 
     backend = scorer.backend
     frame, sr = backend.config.frame_samples, backend.config.sample_rate

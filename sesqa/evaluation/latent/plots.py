@@ -1,4 +1,4 @@
-"""The two figures of `sesqa latent` (`latent.py` computes what they show).
+"""The two figures of `sesqa latent` (`space` computes what they show).
 
 - `plot_distances` (the paper's Fig. 2): one density per kind of frame pair over common bins,
   its mean dashed, and mean, standard deviation and count in the legend;
@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..files import atomic_path
-from ..plotting import pyplot
+from ...files import atomic_path
+from ...plotting import pyplot
 
 if TYPE_CHECKING:
-    from .latent import DistanceKind, ShardLatents, TsneResult
+    from .space import DistanceKind, ShardLatents, TsneResult
 
 _DPI = 100
 DISTANCE_BINS = 50

@@ -29,9 +29,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..seeds import check_seed
-from ..shards.schema import SPLITS
-from .results import csv_text, write_atomic
+from ...seeds import check_seed
+from ...shards.schema import SPLITS
+from ..run.results import csv_text, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def frame_labels(chain_i: Sequence[Any], chain_j: Sequence[Any]) -> tuple[list[s
 
 def embed_shards(backend: LatentBackend, directory: Path, split: str = "test", max_quadruples: int | None = None) -> ShardLatents:
     """Latent vectors z of the four frames of the quadruples in ``<directory>/<split>-*.tar`` (shard order)."""
-    from .shard_scores import quadruple_batches, split_shards
+    from ..run.shard_scores import quadruple_batches, split_shards
 
     directory = Path(directory)
     shards = split_shards(directory, split)
@@ -344,7 +344,7 @@ def run_latent(backend: LatentBackend, config: LatentConfig) -> LatentRun:
     Writes latent-distances.png/.csv and latent-tsne.png/.csv. Raises ValueError for unusable
     shards (none, too few quadruples or frames), PlotsUnavailable without matplotlib.
     """
-    from .latent_plots import plot_distances, plot_tsne
+    from .plots import plot_distances, plot_tsne
 
     latents = embed_shards(backend, config.shards, config.split, config.max_quadruples)
     rng = np.random.default_rng(config.seed)

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..criteria import (
+from ...criteria import (
     BETA,
     as_noticeable,
     as_scores,

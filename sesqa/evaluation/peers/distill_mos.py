@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .peers import PeerUnavailable
+from .base import PeerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class DistillMosPeer:
 
     def score_file(self, path: str | Path) -> dict[str, float]:
         """Distill-MOS of one file (any format sesqa reads, resampled to 16 kHz)."""
-        from ..audio import load
+        from ...audio import load
 
         return self.score_array(load(path, sr=self.sample_rate), self.sample_rate)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..seeds import check_seed
-from .peers import PEERS
+from ...seeds import check_seed
+from ..peers import PEERS
 
 SPLITS = ("train", "valid", "test")
 

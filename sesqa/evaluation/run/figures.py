@@ -1,6 +1,6 @@
 """The figures `sesqa evaluate --plot DIR` draws for one predictor, named after it, into DIR.
 
-Drawing itself is `plots`' (matplotlib, imported on first use).
+Drawing itself is `evaluation.plots`' (matplotlib, imported on first use).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from ..scoring.scorer import Scorer, ScoreResult
+    from ...scoring.scorer import Scorer, ScoreResult
     from .config import EvaluateConfig
     from .joins import JoinedScores
     from .shard_scores import ShardScores
@@ -33,7 +33,7 @@ def plot_predictor(
 ) -> list[Path]:
     """The figures of one predictor in ``config.plot``: ``scatter-<name>.png``, ``strength-<name>-shards.png``,
     ``strength-<name>-list.png``, ``time-<file stem>.png`` (the first TIME_PLOTS_MAX files)."""
-    from . import plots
+    from .. import plots
 
     assert config.plot is not None
     folder = Path(config.plot)

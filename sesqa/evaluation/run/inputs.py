@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..labels import Column, ListFormat, find_audio, read_list, read_mos, read_pairs
+from ...labels import Column, ListFormat, find_audio, read_list, read_mos, read_pairs
 from .tables import LabelRow, PairRow
 
 if TYPE_CHECKING:
-    from ..scoring.scorer import Scorer, ScoreResult
+    from ...scoring.scorer import Scorer, ScoreResult
     from .config import EvaluateConfig
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def read_inputs(config: EvaluateConfig) -> EvaluateInputs:
 def open_scorer(config: EvaluateConfig, checkpoint: str | Path | None = None) -> Scorer:
     """A Scorer on ``checkpoint`` (default: ``config.model``: a file or a packaged model's name) with
     ``config``'s device, precision and batch size."""
-    from ..scoring.scorer import Scorer
+    from ...scoring.scorer import Scorer
 
     model = checkpoint if checkpoint is not None else config.model
     return Scorer.from_checkpoint(model, device=config.device, precision=config.precision, batch_size=config.batch_size)
@@ -100,7 +100,7 @@ def score_audio(scorer: Scorer, audio: dict[str, Path]) -> tuple[dict[str, float
     A file scored without a number (silence, DC only, no speech frame) is left out of the scores
     with a warning, as `read_predictions` leaves out an empty score: a NaN would void every figure.
     """
-    from ..audio import AudioError
+    from ...audio import AudioError
 
     by_file: dict[str, ScoreResult | str] = {}
     scores: dict[str, float] = {}

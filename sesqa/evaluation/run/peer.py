@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .figures import plot_predictor
 from .joins import evaluate_joined, join_all
-from .peers import score_with_peer
+from ..peers import score_with_peer
 from .results import PredictorReport, write_scores
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..files import atomic_write_text
-from .report import EvaluationReport
+from ...files import atomic_write_text
+from ..measures.report import EvaluationReport
 
 if TYPE_CHECKING:
     from .config import EvaluateConfig
@@ -75,7 +75,7 @@ def write_scores(config: EvaluateConfig, name: str, header: Sequence[str], rows:
     """Per-file scores beside ``out`` (``<out stem>.<name>.csv``), reusable as ``--pred``."""
     if config.out is None:
         return None
-    from .plots import safe_name
+    from ..plots import safe_name
 
     out = Path(config.out)
     path = out.with_name(f"{out.stem}.{safe_name(name)}.csv")

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from ..scoring.scorer import Scorer
-    from ..shards.schema import QuadrupleRecord
+    from ...scoring.scorer import Scorer
+    from ...shards.schema import QuadrupleRecord
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def quadruple_batches(
 
     ValueError naming the shard when a quadruple's frames are not the model's (length, rate).
     """
-    from ..shards.reader import read_shard
+    from ...shards.reader import read_shard
 
     limit = max_quadruples if max_quadruples is not None else math.inf
     records: list[QuadrupleRecord] = []

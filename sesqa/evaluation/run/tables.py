@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..labels import PATH_COLUMNS, Column, ListFormat, normalise_path, read_list
+from ...labels import PATH_COLUMNS, Column, ListFormat, normalise_path, read_list
 
 SCORE_COLUMNS: tuple[str, ...] = (
     "score",
