@@ -41,3 +41,35 @@ def test_chunked_workers_write_the_bytes_of_one_process(tmp_path: Path, small_co
     for name in names:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
     assert not [p for p in (tmp_path / "two").iterdir() if ".partial-" in p.name]
+
+
+def test_a_failed_chunk_leaves_no_shard_and_no_partial_file(tmp_path: Path) -> None:
+    from concurrent.futures import Future
+
+    from sesqa.generator.chunks import ChunkResult, write_chunks
+
+    def submit(chunk):  # the first chunk of the shard is made, the second fails in its worker
+        future: Future = Future()
+        if chunk.start == 0:
+            future.set_result(ChunkResult(chunk))
+        else:
+            future.set_exception(RuntimeError("worker failed"))
+        return future
+
+    task = ShardTask("train", 0, 6)
+    with pytest.raises(RuntimeError, match="worker failed"):
+        list(write_chunks(submit, [task], tmp_path, window=4, chunk_size=3))
+    assert list(tmp_path.iterdir()) == []
+    done = list(write_chunks(lambda c: _done(c), [task, ShardTask("test", 0, 2)], tmp_path, window=1, chunk_size=3))
+    assert [t.name for t in done] == ["train-000000.tar", "test-000000.tar"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test-000000.tar", "train-000000.tar"]
+
+
+def _done(chunk):
+    from concurrent.futures import Future
+
+    from sesqa.generator.chunks import ChunkResult
+
+    future: Future = Future()
+    future.set_result(ChunkResult(chunk))
+    return future
