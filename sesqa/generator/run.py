@@ -32,7 +32,7 @@ from ..files import PARTIAL_MARK, atomic_write_text
 from ..progress import forward_records, progress_bar, queue_logging
 from ..seeds import check_seed
 from ..shards.schema import SCHEMA, SPLITS, QuadrupleRecord, SourceRef
-from ..shards.writer import ShardWriter, gain_for
+from ..shards.writer import ShardWriter, encode_pair, gain_for
 from ..shards.manifest import DEGRADATION_TYPES, MANIFEST, STRENGTHLESS_TYPES
 from ..shards.stats import write_stats
 from .degradations.base import strengthless_types
@@ -246,7 +246,10 @@ class _Worker:
         """Quadruples [start, stop) of a shard, for the parent to write (`chunks.py`)."""
         maker = self.makers[chunk.task.split]
         failures_before = maker.failures
-        items = [self.make_item(chunk.task, index) for index in range(chunk.start, chunk.stop)]  # type: ignore[arg-type]
+        items = []
+        for index in range(chunk.start, chunk.stop):
+            record, x_i, x_j = self.make_item(chunk.task, index)  # type: ignore[arg-type]
+            items.append((record, *encode_pair(record, x_i, x_j)))
         return ChunkResult(chunk, items, maker.failures - failures_before, dict(maker.frames.bad_files))
 
 

@@ -13,6 +13,11 @@ from .codec import encode_flac, gain_for
 from .schema import QuadrupleRecord
 
 
+def encode_pair(record: QuadrupleRecord, x_i: np.ndarray, x_j: np.ndarray) -> tuple[bytes, bytes]:
+    """The two signals of a quadruple as the FLAC bytes a shard holds (gains from the record)."""
+    return encode_flac(x_i, record.sample_rate, record.gain_i), encode_flac(x_j, record.sample_rate, record.gain_j)
+
+
 class ShardWriter:
     """Writes quadruples to a WebDataset tar, byte-reproducibly (fixed mtime, owner, order)."""
 
@@ -26,15 +31,13 @@ class ShardWriter:
 
     def write(self, record: QuadrupleRecord, x_i: np.ndarray, x_j: np.ndarray) -> None:
         """Add one quadruple; record.gain_i / gain_j must be `gain_for` of the signals."""
+        self.write_encoded(record, *encode_pair(record, x_i, x_j))
+
+    def write_encoded(self, record: QuadrupleRecord, i_flac: bytes, j_flac: bytes) -> None:
+        """Add one quadruple whose signals `encode_pair` made (in a worker process, so that the
+        process writing the shard only appends bytes)."""
         text = json.dumps(record.to_json(), sort_keys=True, allow_nan=False)
-        self._tar.write(
-            {
-                "__key__": record.key,
-                "json": text.encode(),
-                "i.flac": encode_flac(x_i, record.sample_rate, record.gain_i),
-                "j.flac": encode_flac(x_j, record.sample_rate, record.gain_j),
-            }
-        )
+        self._tar.write({"__key__": record.key, "json": text.encode(), "i.flac": i_flac, "j.flac": j_flac})
         self.count += 1
 
     def __enter__(self) -> "ShardWriter":
@@ -52,4 +55,4 @@ class ShardWriter:
             self._file.discard()
 
 
-__all__ = ["PARTIAL_MARK", "ShardWriter", "gain_for"]
+__all__ = ["PARTIAL_MARK", "ShardWriter", "encode_pair", "gain_for"]
