@@ -123,7 +123,7 @@ def _score_cmd(listing: Path, out: Path, *extra: str) -> list[str]:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigkill_at_a_random_moment_then_resume_gives_every_file_once(tmp_path: Path, workers: int) -> None:
-    files = _corpus(tmp_path / "corpus", 60, seconds=3.0)
+    files = _corpus(tmp_path / "corpus", 80, seconds=3.0)
     (tmp_path / "corpus" / "broken.wav").write_bytes(b"RIFF but nothing else")
     files.append(tmp_path / "corpus" / "broken.wav")
     listing = tmp_path / "list.txt"
@@ -141,9 +141,11 @@ def test_sigkill_at_a_random_moment_then_resume_gives_every_file_once(tmp_path: 
         time.sleep(rng.uniform(0.0, 0.3))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed: give it more files"
-        if round_ == 0:
+        if round_ == 0:  # the first kill must land mid-run; the second may find the run done
+            assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed: give it more files"
             assert 0 < len(_raw_lines(out)) < len(files)
+        else:
+            assert proc.returncode in (-signal.SIGKILL, 0)
     done = subprocess.run(_score_cmd(listing, out, "--workers", str(workers), "--resume"), cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     rows = _assert_each_once(out, files)
