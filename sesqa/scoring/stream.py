@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from ..files import AtomicFile
+from ..runtime.files import AtomicFile
 from .jsonl import JsonlOutput, jsonl_row
 from .output import is_error
 from .parallel import ScorerSpec, score_in_workers, score_with
@@ -82,11 +83,12 @@ def _write_embeddings(folder: Path, source: str, z: np.ndarray) -> str:
 def _scored(
     scorer: Scorer, spec: ScorerSpec | None, entries: Iterator[Entry], workers: int, channel: int | None, embeddings: bool, pack_frames: int | None
 ) -> Iterator[Item]:
-    """Each entry's item: a FileError straight away for a path that gives no file, the scorer's
-    result for the others (here or in workers)."""
+    """Each entry's item: the scorer's result (here or in workers), and for a path that gives no
+    file a FileError, handed out before the next result (the reader, which finds them, may run in
+    the prefetch thread: a deque is safe to append to there and pop from here)."""
     from .scorer import FileError
 
-    problems: list[FileError] = []
+    problems: deque[FileError] = deque()
 
     def files() -> Iterator[str]:
         for entry in entries:
@@ -103,9 +105,10 @@ def _scored(
         results = score_with(scorer, files(), channel=channel, embeddings=embeddings, pack_frames=pack_frames)
     for item in results:
         while problems:
-            yield problems.pop(0)
+            yield problems.popleft()
         yield item
-    yield from problems
+    while problems:
+        yield problems.popleft()
 
 
 def score_to_jsonl(
@@ -171,7 +174,7 @@ def score_to_jsonl(
 def _with_progress(items: Iterable[Item], tally: Tally, enabled: bool) -> Iterator[Item]:
     """`items` under a progress bar that counts files written (the list is read as it is scored,
     so there is no total), with the files skipped as already done beside it."""
-    from ..progress import progress_bar
+    from ..runtime.progress import progress_bar
 
     with progress_bar(None, enabled=enabled, unit="file", desc="score") as bar:
         for item in items:
