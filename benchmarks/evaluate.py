@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from sesqa.evaluation.measures.bootstrap import bootstrap_mos
+from sesqa.measures.bootstrap import bootstrap_mos
 
 
 def tied_scores(n: int, seed: int = 10) -> tuple[np.ndarray, np.ndarray]:

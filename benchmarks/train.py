@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from sesqa.device import autocast as precision_autocast
+from sesqa.runtime.device import autocast as precision_autocast
 from sesqa.model import SesqaModel
 from sesqa.trainer import MODEL_PRESETS, TrainConfig
 from sesqa.trainer.batch import Batch, QuadBatch

@@ -31,7 +31,7 @@ Usage::
     python scripts/build_bundled_corpus.py --training-corpus DIR [--debs DIR]
 
 ``--training-corpus DIR`` writes, instead, every usable word of the nine full-band languages
-(``sesqa.bundled.FULL_BAND_LANGUAGES``) as utterances into ``DIR/speech/<lang>/``, with no cap
+(``sesqa.data.FULL_BAND_LANGUAGES``) as utterances into ``DIR/speech/<lang>/``, with no cap
 on their length: the larger clean corpus the default model is trained on, kept outside the
 package.
 """
@@ -588,7 +588,7 @@ def check_file(path: Path) -> tuple[float, int]:
 
 def build_training_corpus(out: Path, deb_path: Path) -> int:
     """Every usable word of the full-band languages, as utterances under out/speech/<lang>/."""
-    from sesqa.bundled import FULL_BAND_LANGUAGES
+    from sesqa.data import FULL_BAND_LANGUAGES
 
     langs = tuple(lang for lang in FULL_BAND_LANGUAGES if lang in SPEECH_LANGS and lang not in RESERVED_LANGS)
     allowed = tuple(f"{KTUBERLING_SOUNDS}/{lang}/" for lang in langs)

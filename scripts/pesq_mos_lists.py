@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from sesqa.files import atomic_write_text
+from sesqa.runtime.files import atomic_write_text
 from sesqa.generator.metrics.pesq import pesq
 from sesqa.shards.reader import read_shard
 

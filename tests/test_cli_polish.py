@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 import sesqa
 from sesqa.cli import app
-from sesqa.progress import TqdmHandler, forward_records, progress_bar, queue_logging, setup_logging
+from sesqa.runtime.progress import TqdmHandler, forward_records, progress_bar, queue_logging, setup_logging
 
 from .helpers import SR, run_cli, speech_like
 
@@ -133,7 +133,7 @@ def test_every_parameter_has_help(path: tuple[str, ...]) -> None:
 
 
 def test_train_precision_help_says_what_bf16_does_on_cpu() -> None:
-    from sesqa.device import resolve_precision
+    from sesqa.runtime.device import resolve_precision
 
     text = _squeezed(_help(("train",)))
     for claim in ("--precision auto|fp32|bf16", "CPUs with AVX512-BF16 or AMX", "CPUs without native bf16 included"):

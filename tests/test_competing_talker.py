@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sesqa.bundled import portable_path
+from sesqa.data import portable_path
 from sesqa.generator.degradations import REGISTRY, DegradationError, SamplingContext
 from sesqa.generator.quadruple import OtherTalkers, regenerate
 from sesqa.generator.run import GenerateConfig, generate

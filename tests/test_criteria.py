@@ -1,4 +1,4 @@
-"""The paper's measures in `sesqa.criteria`: hand-computed values, and numpy against torch.
+"""The paper's measures in `sesqa.measures.criteria`: hand-computed values, and numpy against torch.
 
 The per-item formulas are written once for numpy arrays and torch tensors; here both forms are
 run on the same random inputs (with ties, which R_RANK counts as wrong) and must agree. The
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import torch
 
-from sesqa import criteria
-from sesqa.criteria import e_total, l_cons_pairs, l_cons_quadruples, l_mos, r_rank, r_rank_quadruples
+from sesqa.measures import criteria
+from sesqa.measures.criteria import e_total, l_cons_pairs, l_cons_quadruples, l_mos, r_rank, r_rank_quadruples
 from sesqa.trainer.batch import Batch, Encoded, JndBatch, MosBatch, QuadBatch
 from sesqa.trainer.losses import cons_loss, mos_loss, rank_loss
 
@@ -122,7 +122,7 @@ def test_formulas_agree_on_numpy_and_torch(seed: int) -> None:
 
 def test_criteria_imports_no_torch() -> None:
     """Layer 0: the measures need numpy only; tensors just flow through the formulas."""
-    code = "import sys, sesqa.criteria; assert 'torch' not in sys.modules, 'torch imported'"
+    code = "import sys, sesqa.measures.criteria; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

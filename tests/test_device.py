@@ -1,11 +1,11 @@
-"""sesqa.device: one device picker and one autocast for training, scoring and evaluation."""
+"""sesqa.runtime.device: one device picker and one autocast for training, scoring and evaluation."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from sesqa.device import autocast, resolve_device, resolve_precision
+from sesqa.runtime.device import autocast, resolve_device, resolve_precision
 
 
 def test_device_names():

@@ -1,11 +1,11 @@
-"""sesqa.distributed_env: the launcher's variables, read one way by generation and training,
+"""sesqa.runtime.distributed_env: the launcher's variables, read one way by generation and training,
 with errors that name the variable and its value."""
 
 from __future__ import annotations
 
 import pytest
 
-from sesqa.distributed_env import ProcessSlot, slurm_array_slot, task_slot, torchrun_slot
+from sesqa.runtime.distributed_env import ProcessSlot, slurm_array_slot, task_slot, torchrun_slot
 
 
 def test_torchrun_variables():

@@ -1,7 +1,7 @@
 """`sesqa evaluate` end to end: predictions or a tiny model against labels, pairs and shards.
 
-Checks that the printed and written figures are those of `evaluation.measures.report.evaluate` on the same
-arrays, that shards give R_RANK and L_CONS (and E_TOTAL with labels), that --plot writes PNGs,
+Checks that the printed and written figures are those of `sesqa.measures.report.evaluate` on the
+same arrays, that shards give R_RANK and L_CONS (and E_TOTAL with labels), that --plot writes PNGs,
 that --peer dnsmos reports a second predictor (with a stand-in for speechmos, which is an
 optional extra; the real DNSMOS runs in benchmarks/score.py), that --kfold trains per fold and
 pools held-out predictions, and that bad input exits with status 2 and a message naming it.
@@ -20,8 +20,8 @@ from typer.testing import CliRunner, Result
 
 from sesqa.cli import app
 from sesqa.evaluation.kfold.folds import assign_folds
-from sesqa.evaluation.measures.report import evaluate
-from sesqa.evaluation.measures.report_format import report_to_json
+from sesqa.measures.report import evaluate
+from sesqa.measures.report_format import report_to_json
 from sesqa.evaluation.peers import DnsmosPeer, dnsmos
 from sesqa.evaluation.run import shard_scores
 from sesqa.generator.run import GenerateConfig, generate

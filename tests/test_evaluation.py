@@ -2,7 +2,7 @@
 
 MOS metrics against scipy.stats on random data (with and without ties, and on bootstrap
 resamples, where repeated items make ties); the report's R_RANK, L_CONS and E_TOTAL against
-`sesqa.criteria`'s measures (hand-checked in test_criteria.py); bootstrap intervals; reading
+`sesqa.measures.criteria`'s measures (hand-checked in test_criteria.py); bootstrap intervals; reading
 each accepted CSV format; joining; malformed rows.
 """
 
@@ -17,17 +17,17 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sesqa.evaluation.measures import mos_metrics as mos_metrics_module
-from sesqa.evaluation.measures.bootstrap import bootstrap_ci, bootstrap_mos
-from sesqa.evaluation.measures.mos_metrics import (
+from sesqa.measures import mos_metrics as mos_metrics_module
+from sesqa.measures.bootstrap import bootstrap_ci, bootstrap_mos
+from sesqa.measures.mos_metrics import (
     MOS_METRICS,
     mos_metrics,
     system_level,
     undefined_reasons,
 )
-from sesqa.criteria import l_cons_pairs, l_cons_quadruples, r_rank, r_rank_quadruples
-from sesqa.evaluation.measures.report import evaluate, mos_report
-from sesqa.evaluation.measures.report_format import format_report, report_to_json
+from sesqa.measures.criteria import l_cons_pairs, l_cons_quadruples, r_rank, r_rank_quadruples
+from sesqa.measures.report import evaluate, mos_report
+from sesqa.measures.report_format import format_report, report_to_json
 from sesqa.evaluation.run.tables import (
     LabelRow,
     PairRow,

@@ -1,4 +1,4 @@
-"""sesqa.files: a target is either its old content or the complete new one, and no temporary
+"""sesqa.runtime.files: a target is either its old content or the complete new one, and no temporary
 file is left behind, whatever fails mid-write."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sesqa.files import PARTIAL_MARK, AtomicFile, atomic_path, atomic_write_bytes, atomic_write_text
+from sesqa.runtime.files import PARTIAL_MARK, AtomicFile, atomic_path, atomic_write_bytes, atomic_write_text
 
 
 class Boom(Exception):

@@ -109,7 +109,7 @@ def scorer():
 @pytest.fixture(scope="module")
 def clip() -> np.ndarray:
     from sesqa.audio import load
-    from sesqa.bundled import BUNDLED_SPEECH_DIR
+    from sesqa.data import BUNDLED_SPEECH_DIR
 
     x = load(BUNDLED_SPEECH_DIR / "ro" / "ro_01.flac", SR)
     return (0.5 * x / np.max(np.abs(x))).astype(np.float32)

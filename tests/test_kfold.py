@@ -22,7 +22,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from sesqa.cli import app
-from sesqa.criteria import apart
+from sesqa.measures.criteria import apart
 from sesqa.evaluation.kfold.folds import split_folds
 from sesqa.evaluation.kfold.held_out import (
     MAX_DELAY_S,
@@ -33,7 +33,7 @@ from sesqa.evaluation.kfold.held_out import (
     mos_pairs,
     noticeable_partners,
 )
-from sesqa.evaluation.measures.report import PAPER_FIGURES, average_over_sets, paper_figure
+from sesqa.measures.report import PAPER_FIGURES, average_over_sets, paper_figure
 from sesqa.evaluation.run.config import EvaluateConfig
 from sesqa.evaluation.run.tables import LabelRow
 

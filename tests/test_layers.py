@@ -15,7 +15,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "sesqa"
 MAX_MODULE_LINES = 450
 
-# Which sesqa packages each package may import (besides itself and the layer-0 modules).
+LAYER_0 = {"audio", "labels", "measures", "runtime", "data"}
+"""The packages of layer 0: they import no sesqa package but each other."""
+# Which sesqa packages each package may import (besides itself and layer 0).
 ALLOWED: dict[str, set[str]] = {
     "shards": set(),
     "corpora": set(),
@@ -27,16 +29,15 @@ ALLOWED: dict[str, set[str]] = {
     "view": {"scoring"},
 }
 EVALUATION_ORDER: dict[str, int] = {
-    "measures": 0,
     "peers": 0,
-    "plots": 1,
-    "run": 2,
-    "kfold": 3,
-    "evaluate": 4,
-    "latent": 5,
-    "sweep": 5,
-    "ablation": 5,
-    "listeners": 5,
+    "plots": 0,
+    "run": 1,
+    "kfold": 2,
+    "evaluate": 3,
+    "latent": 4,
+    "sweep": 4,
+    "ablation": 4,
+    "listeners": 4,
 }
 """The folders and modules of `evaluation/` (all layer 5), lowest first: each imports only parts of a lower rank,
 so parts of one rank never import each other."""
@@ -117,6 +118,17 @@ def test_evaluation_parts_import_down_their_order():
                 climbs.append(f"{module} imports {target}")
     assert found == set(EVALUATION_ORDER), f"evaluation/ holds {sorted(found)}; EVALUATION_ORDER ranks {sorted(EVALUATION_ORDER)}"
     assert not climbs, "imports that climb the order of evaluation/ (docs/architecture.md):\n" + "\n".join(sorted(climbs))
+
+
+def test_every_package_has_its_layer():
+    names = {p.parent.name for p in PACKAGE.glob("*/__init__.py")} | {p.stem for p in PACKAGE.glob("*.py")}
+    placed = set(ALLOWED) | TOP | LAYER_0 | {"__init__"}
+    assert names <= placed, f"sesqa packages in no layer of docs/architecture.md: {sorted(names - placed)}"
+
+
+def test_the_package_root_holds_no_loose_module():
+    loose = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert loose == ["__init__.py", "__main__.py"], f"modules at sesqa/'s root: {loose}; put each in the package of its layer"
 
 
 def test_scorer_and_compare_do_not_import_each_other():

@@ -1,4 +1,4 @@
-"""Agreement with listeners: P.1401's first-order map (`evaluation.measures.p1401`), the side-by-side
+"""Agreement with listeners: P.1401's first-order map (`sesqa.measures.p1401`), the side-by-side
 figures (`evaluation.listeners`), the Distill-MOS peer (`evaluation.peers.distill_mos`) and
 benchmarks/listeners.py run on the free-licence GenSpeech clips in tests/fixtures/genspeech/.
 
@@ -23,7 +23,7 @@ import pytest
 from scipy import stats
 
 from sesqa.evaluation.listeners import agreement, figures_table, listener_figures, types_table
-from sesqa.evaluation.measures.p1401 import first_order_map, mapped, rmse_after_map
+from sesqa.measures.p1401 import first_order_map, mapped, rmse_after_map
 from sesqa.evaluation.peers import PEERS, PeerUnavailable
 from sesqa.evaluation.peers.distill_mos import DistillMosPeer
 

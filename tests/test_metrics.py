@@ -15,7 +15,7 @@ from scipy.linalg import solve_toeplitz
 from scipy.signal import lfilter
 
 from sesqa.audio import load, resample
-from sesqa.bundled import BUNDLED_SPEECH_DIR
+from sesqa.data import BUNDLED_SPEECH_DIR
 from sesqa.generator.metrics import (
     METRIC_NAMES,
     METRICS,

@@ -15,10 +15,10 @@ import pytest
 import typer.main
 from tqdm import tqdm
 
-from sesqa import progress
+from sesqa.runtime import progress
 from sesqa.cli import app
 from sesqa.cli.common import Output, OutputCommand, _OUTPUT, log_to_stderr
-from sesqa.progress import LINE_EVERY_PERCENT, LINE_EVERY_S, LineProgress, progress_bar, progress_hidden, setup_logging, track
+from sesqa.runtime.progress import LINE_EVERY_PERCENT, LINE_EVERY_S, LineProgress, progress_bar, progress_hidden, setup_logging, track
 
 from .helpers import run_cli
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sesqa.bundled import BUNDLED_SPEECH_DIR
+from sesqa.data import BUNDLED_SPEECH_DIR
 
 from .helpers import run_cli
 

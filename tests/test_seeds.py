@@ -9,7 +9,7 @@ import pytest
 from sesqa.evaluation.run.config import EvaluateConfig
 from sesqa.evaluation.sweep import SweepConfig
 from sesqa.generator.run import GenerateConfig
-from sesqa.seeds import SEED_LIMIT, check_seed
+from sesqa.runtime.seeds import SEED_LIMIT, check_seed
 from sesqa.trainer import TrainConfig
 
 from .helpers import run_cli

@@ -21,7 +21,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from sesqa.criteria import l_cons_quadruples, r_rank_quadruples
+from sesqa.measures.criteria import l_cons_quadruples, r_rank_quadruples
 from sesqa.evaluation.run.shard_scores import score_shards
 from sesqa.generator.run import GenerateConfig, generate
 from sesqa.model import load_checkpoint

@@ -64,7 +64,7 @@ class OutputCommand(TyperCommand):
     """A command that runs with logging set up (`log_to_stderr`) and, under --quiet, no progress display."""
 
     def invoke(self, ctx: typer.Context) -> Any:
-        from ..progress import progress_hidden
+        from ..runtime.progress import progress_hidden
 
         flags = Output(quiet=bool(ctx.meta.get("sesqa.quiet")), verbose=bool(ctx.meta.get("sesqa.verbose")))
         if flags.quiet and flags.verbose:
@@ -132,7 +132,7 @@ def log_to_stderr(level: int = logging.WARNING) -> None:
     their progress. --quiet keeps WARNING; --verbose logs sesqa's DEBUG records and the INFO of
     other libraries (their DEBUG, matplotlib's font search for one, would bury sesqa's).
     """
-    from ..progress import setup_logging
+    from ..runtime.progress import setup_logging
 
     flags = output()
     if flags.quiet:

@@ -95,7 +95,7 @@ def corpus_check(
 ) -> None:
     """Check every file of a built corpus against the manifest (sha256 of its bytes): exit 1 naming each missing, changed or unlisted file."""
     from ..corpora.manifest import COMMITTED_MANIFEST, read_corpus_manifest, verify_corpus
-    from ..progress import progress_bar
+    from ..runtime.progress import progress_bar
 
     expected_path = manifest or COMMITTED_MANIFEST
     if not root.is_dir():

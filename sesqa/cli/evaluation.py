@@ -143,7 +143,7 @@ def latent(
     Exit status: 0 when both figures were written, 2 for bad options or unusable shards.
     """
     from ..evaluation.latent.space import LatentConfig, run_latent
-    from ..plotting import PlotsUnavailable
+    from ..runtime.plotting import PlotsUnavailable
 
     try:
         config = LatentConfig(

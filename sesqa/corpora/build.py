@@ -23,8 +23,8 @@ import numpy as np
 from ..audio import AudioError, open_stream
 from ..audio.band import upper_band_edge_hz
 from ..audio.level import CLIP_RUN_SAMPLES, measure_level
-from ..files import atomic_write_bytes, atomic_write_text
-from ..progress import progress_bar
+from ..runtime.files import atomic_write_bytes, atomic_write_text
+from ..runtime.progress import progress_bar
 from .manifest import CorpusEntry, sha256_file, write_corpus_manifest
 from .origins import OriginError
 from .recipe import Places, Recipe

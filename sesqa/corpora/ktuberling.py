@@ -15,7 +15,7 @@ from .recipe import GPL2_PATH, Recipe, Voice
 
 PACKAGE = DebPackage("ktuberling-data", "4:22.12.3-1", "fba44c875bfa31ea488dadd9263e87a4dcaea0bd47d28817f6c0dc6d2af970ed")
 LANGUAGES = ("ca", "da", "fr", "ga", "lt", "nn", "ro", "ru", "uk")
-"""sesqa.bundled.FULL_BAND_LANGUAGES; the Serbian copies and the 8 kHz languages are left out as there."""
+"""sesqa.data.FULL_BAND_LANGUAGES; the Serbian copies and the 8 kHz languages are left out as there."""
 RESERVED = frozenset({"en", "de", "el", "sl", "gl", "wa"})
 _ROOT = "usr/share/ktuberling/sounds/"
 _FILE = re.compile(re.escape(_ROOT) + r"([a-z]+)/[^/]+\.(?:ogg|wav|opus|flac)")

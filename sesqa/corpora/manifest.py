@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
 
-from ..files import atomic_write_bytes
+from ..runtime.files import atomic_write_bytes
 
 MANIFEST_COLUMNS = ("file", "source", "speaker", "language", "sample_rate", "band_edge_hz", "duration_s", "sha256", "split")
 SPLITS = ("train", "valid", "test")

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..files import atomic_write_bytes, atomic_write_text
+from ..runtime.files import atomic_write_bytes, atomic_write_text
 
 log = logging.getLogger(__name__)
 

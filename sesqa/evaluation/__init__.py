@@ -1,9 +1,8 @@
 """Evaluation: how well a predictor agrees with labels, and the studies around the model (layer 5).
 
 Folders and modules by job, lowest first; each imports only those above it in this list
-(`tests/test_layers.py` asserts the order):
+(`tests/test_layers.py` asserts the order). The numbers themselves are `sesqa.measures`'.
 
-- `measures/`: the numbers (MOS metrics, bootstrap intervals, P.1401's map, the evaluation report);
 - `peers/`: other predictors scored on the same files (DNSMOS, Distill-MOS), optional extras;
 - `plots`: the PNG figures of `sesqa evaluate --plot` and `sesqa sweep --plot` (matplotlib on first use);
 - `run/`: the parts of one `sesqa evaluate` run (options, inputs, scores joined to labels, results);

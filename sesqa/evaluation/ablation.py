@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..seeds import check_seed
+from ..runtime.seeds import check_seed
 from .run.config import SPLITS
 from .run.results import csv_text, write_atomic
 

@@ -37,7 +37,7 @@ from .run.joins import evaluate_joined, join_all
 from .kfold.folds import fold_table, run_kfold
 from .run.peer import run_peer
 from .peers import make_peer
-from .measures.report_format import format_report, report_to_json
+from ..measures.report_format import format_report, report_to_json
 from .run.results import EvaluationRun, PredictorReport, write_atomic, write_scores
 from .run.shard_scores import score_shards
 from .run.tables import read_predictions

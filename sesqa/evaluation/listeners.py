@@ -5,7 +5,7 @@ condition and degradation type (`sesqa.labels.MosItem`: ``system`` is the condit
 
 - per file and per condition (a condition's mean score against its mean MOS, as P.1401 and the
   VoiceMOS system level take it): PCC, SRCC, and the RMSE after P.1401's first-order map to MOS
-  (`measures.p1401`), which puts every predictor on the set's own MOS scale first;
+  (`sesqa.measures.p1401`), which puts every predictor on the set's own MOS scale first;
 - L_MOS: the raw mean absolute error against MOS, no map (the paper's L_MOS; a predictor whose
   scale sits off the set's pays for it here and not above);
 - R_RANK: the share of file pairs with different MOS that the predictor orders wrongly, a tie
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..criteria import as_scores, l_mos, r_rank, same_length
+from ..measures.criteria import as_scores, l_mos, r_rank, same_length
 from .kfold.held_out import MAX_RANK_PAIRS, mos_pairs
-from .measures.mos_metrics import mos_metrics, system_level
-from .measures.p1401 import rmse_after_map
+from ..measures.mos_metrics import mos_metrics, system_level
+from ..measures.p1401 import rmse_after_map
 
 PAIR_SEED = 0
 """Seed of the R_RANK pair sample when a set has more than `MAX_RANK_PAIRS` pairs."""

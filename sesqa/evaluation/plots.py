@@ -8,7 +8,7 @@
   type (the paper's Fig. 4), strengths cut into 5 equal bins, with the mean score of clean
   signals as the reference line.
 
-matplotlib is imported on first use with the non-interactive Agg backend (`sesqa.plotting`), so
+matplotlib is imported on first use with the non-interactive Agg backend (`sesqa.runtime.plotting`), so
 plotting works on machines without a display. Every function writes one PNG and returns its path.
 """
 
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..plotting import PlotsUnavailable, pyplot
+from ..runtime.plotting import PlotsUnavailable, pyplot
 
 if TYPE_CHECKING:
     from ..scoring.scorer import ScoreResult
@@ -73,7 +73,7 @@ def plot_time(result: ScoreResult, path: Path, frame_s: float = 1.0) -> Path:
 
 
 def _correlations(pred: np.ndarray, true: np.ndarray) -> str:
-    from .measures.mos_metrics import mos_metrics
+    from ..measures.mos_metrics import mos_metrics
 
     m = mos_metrics(pred, true)
     return f"LCC {m['lcc']:.3f}, SRCC {m['srcc']:.3f}, n = {len(pred)}"
@@ -101,7 +101,7 @@ def plot_scatter(
     systems: Sequence[str | None] | None = None,
 ) -> Path:
     """Predicted against true MOS with the identity line; a system-level panel when systems exist."""
-    from .measures.mos_metrics import system_level
+    from ..measures.mos_metrics import system_level
 
     plt = pyplot()
     pred = np.asarray(pred, dtype=np.float64)

@@ -27,15 +27,15 @@ import numpy as np
 import soundfile as sf
 
 from ..audio import AudioError, load
-from ..bundled import BUNDLED_NOISE_DIR, portable_path
-from ..files import AtomicFile, atomic_path
+from ..data import BUNDLED_NOISE_DIR, portable_path
+from ..runtime.files import AtomicFile, atomic_path
 from ..generator.degradations.base import REGISTRY, AppliedDegradation, DegradationError, SamplingContext, params_to_dict
 from ..generator.degradations.pools import DEFAULT_POOL, check_pool, pool_members
 from ..generator.run import MIN_NOISE_S
 from ..generator.sources import NoiseBank, build_corpus, peak_normalise
-from ..progress import progress_bar
+from ..runtime.progress import progress_bar
 from ..scoring.scorer import Scorer
-from ..seeds import check_seed
+from ..runtime.seeds import check_seed
 from .plots import safe_name
 
 log = logging.getLogger(__name__)

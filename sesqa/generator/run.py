@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 from .. import __version__
 from ..audio import SAMPLE_RATE
-from ..bundled import BUNDLED_NOISE_DIR, default_clean_roots, portable_path
-from ..device import available_cpus
-from ..distributed_env import task_slot
-from ..files import PARTIAL_MARK, atomic_write_text
-from ..progress import forward_records, progress_bar, queue_logging
-from ..seeds import check_seed
+from ..data import BUNDLED_NOISE_DIR, default_clean_roots, portable_path
+from ..runtime.device import available_cpus
+from ..runtime.distributed_env import task_slot
+from ..runtime.files import PARTIAL_MARK, atomic_write_text
+from ..runtime.progress import forward_records, progress_bar, queue_logging
+from ..runtime.seeds import check_seed
 from ..shards.schema import SCHEMA, SPLITS, QuadrupleRecord, SourceRef
 from ..shards.writer import ShardWriter, encode_pair, gain_for
 from ..shards.manifest import DEGRADATION_TYPES, MANIFEST, STRENGTHLESS_TYPES

@@ -20,10 +20,10 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE, AudioError, info, load
 from ..audio.band import file_band_edge_hz
-from ..bundled import portable_path, resolve_path
+from ..data import portable_path, resolve_path
 from ..corpora.manifest import CORPUS_MANIFEST_NAME, is_corpus_manifest, read_corpus_manifest
-from ..files import atomic_write_text
-from ..progress import track
+from ..runtime.files import atomic_write_text
+from ..runtime.progress import track
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class SourceFile:
     """One usable audio file of a corpus."""
 
     path: str
-    """Portable name (see sesqa.bundled.portable_path)."""
+    """Portable name (see sesqa.data.portable_path)."""
     duration_s: float
     dataset: str
     group: str

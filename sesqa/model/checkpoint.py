@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from sesqa.files import AtomicFile
+from sesqa.runtime.files import AtomicFile
 from sesqa.model.config import ModelConfig
 from sesqa.model.heads import HEADS
 from sesqa.model.network import SesqaModel

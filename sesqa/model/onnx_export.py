@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from sesqa import version as sesqa_version
-from sesqa.files import atomic_path
+from sesqa.runtime.files import atomic_path
 from sesqa.model import onnx_meta as meta
 from sesqa.model.checkpoint import load_checkpoint
 from sesqa.model.fuse import fuse_batchnorm

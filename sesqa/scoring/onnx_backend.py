@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..device import available_cpus
+from ..runtime.device import available_cpus
 from ..model import onnx_meta
 from .backend import CPU_DEVICES, Backend, FrameOutputs, PairOutputs
 

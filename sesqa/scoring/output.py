@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..files import AtomicFile
+from ..runtime.files import AtomicFile
 from .paths import find_audio, iter_entries
 
 if TYPE_CHECKING:
@@ -269,7 +269,7 @@ def _iterate(
     if not progress or len(files) <= 1:
         yield from results
         return
-    from ..progress import progress_bar
+    from ..runtime.progress import progress_bar
 
     with progress_bar(len(files), unit="file") as bar:
         for item in results:

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from ..device import available_cpus
-from ..progress import forward_records, queue_logging
+from ..runtime.device import available_cpus
+from ..runtime.progress import forward_records, queue_logging
 
 if TYPE_CHECKING:
     from .scorer import FileError, Scorer, ScoreResult

@@ -5,7 +5,7 @@
   repeated entries counted once. Every task of an array job reads the same list and sorts it the
   same way, so the shards are disjoint and together give the whole list, whatever machine each
   runs on. Without `--shard`, a Slurm array task (SLURM_ARRAY_TASK_ID / _COUNT) or a torchrun
-  rank (RANK / WORLD_SIZE) gives it (`sesqa.distributed_env`); `--shard 0/1` takes everything.
+  rank (RANK / WORLD_SIZE) gives it (`sesqa.runtime.distributed_env`); `--shard 0/1` takes everything.
   Unsharded, nothing is sorted: the list is read as it is scored.
 - **Keys.** A file is known by its key, the resolved absolute path (symlinks followed), so
   `a.wav`, `./a.wav` and a link to it are one file. A repeated file is scored once and counted
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..distributed_env import slurm_array_slot, task_slot
+from ..runtime.distributed_env import slurm_array_slot, task_slot
 from .paths import Entry
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..device import PRECISIONS, autocast, resolve_device
+from ..runtime.device import PRECISIONS, autocast, resolve_device
 from ..model import SesqaModel, load_checkpoint
 from ..model.fuse import fuse_batchnorm
 from .backend import Backend, FrameOutputs, PairOutputs

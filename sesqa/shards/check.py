@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..progress import track
+from ..runtime.progress import track
 from .manifest import DEGRADATION_TYPES, MANIFEST, degradation_types_of, read_manifest, strengthless_types_of
 from .moments import RunningStats
 from .reader import QuadrupleSample, UnreadableShard, iter_samples

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..files import atomic_write_text
+from ..runtime.files import atomic_write_text
 from .moments import RunningStats
 
 STATS_FILE = "stats.json"

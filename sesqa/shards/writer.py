@@ -8,7 +8,7 @@ from types import TracebackType
 
 import numpy as np
 
-from ..files import PARTIAL_MARK, AtomicFile
+from ..runtime.files import PARTIAL_MARK, AtomicFile
 from .codec import encode_flac, gain_for
 from .schema import QuadrupleRecord
 

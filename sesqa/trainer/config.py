@@ -10,7 +10,7 @@ from typing import Any
 
 from ..model import ModelConfig
 from ..model.config import LEGACY_FRONT_END
-from ..seeds import check_seed
+from ..runtime.seeds import check_seed
 
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")

@@ -13,8 +13,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from ..device import resolve_device
-from ..distributed_env import torchrun_slot
+from ..runtime.device import resolve_device
+from ..runtime.distributed_env import torchrun_slot
 
 log = logging.getLogger(__name__)
 

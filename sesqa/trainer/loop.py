@@ -15,12 +15,12 @@ from typing import Any
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from ..device import autocast, resolve_precision
-from ..files import PARTIAL_MARK, atomic_write_text
+from ..runtime.device import autocast, resolve_precision
+from ..runtime.files import PARTIAL_MARK, atomic_write_text
 from ..labels import read_jnd, read_mos
 from ..model import SesqaModel, load_checkpoint, save_checkpoint
 from ..model.checkpoint import UNTRAINED_HEADS
-from ..progress import progress_bar
+from ..runtime.progress import progress_bar
 from ..scoring.default import resolve_model
 from ..shards.manifest import FORMAT_1_DEGRADATION_TYPES, FORMAT_1_STRENGTHLESS_TYPES, read_strengthless, read_vocabulary
 from ..shards.moments import RunningStats

@@ -3,7 +3,7 @@ as the paper does, unless a run gives weights: `check_loss_weights`).
 
 Each `LossSpec` names the batch groups that feed it and a function of (model, latents, batch)
 returning a scalar, or None when none of its data is in the batch. The formulas shared with
-evaluation (MOS error, ranking hinge, consistency) come from `sesqa.criteria`, so training and
+evaluation (MOS error, ranking hinge, consistency) come from `sesqa.measures.criteria`, so training and
 evaluation cannot drift apart.
 
 The model is duck-typed (`LossModel`): `score(z)` gives 1 + 4 sigmoid(.) scores, `head(name, z,
@@ -33,7 +33,7 @@ from typing import Protocol
 import torch
 import torch.nn.functional as F
 
-from .. import criteria
+from ..measures import criteria
 from .batch import QUAD_ORDER, Batch, Encoded, QuadBatch
 
 GROUPS: Mapping[str, str] = {

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..files import AtomicFile
+from ..runtime.files import AtomicFile
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..distributed_env import torchrun_slot
+from ..runtime.distributed_env import torchrun_slot
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Validation during training: R_RANK and L_CONS on the valid split, L_MOS on held-out MOS items.
 
-Point values of the measures in `sesqa.criteria`, the same functions `sesqa evaluate` uses (it adds
+Point values of the measures in `sesqa.measures.criteria`, the same functions `sesqa evaluate` uses (it adds
 bootstrap intervals; validation does not need them).
 
 Always scored in float32, whatever precision the run trains in: bf16 rounds scores near 3 to
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ..audio import AudioError
-from ..criteria import e_total, l_cons_quadruples, l_mos, r_rank_quadruples
+from ..measures.criteria import e_total, l_cons_quadruples, l_mos, r_rank_quadruples
 from ..labels import MosItem
 from ..shards.moments import RunningStats
 from ..model import SesqaModel

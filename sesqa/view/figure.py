@@ -15,7 +15,7 @@ Three panels over one time axis (seconds):
 
 Legends sit in a column to the right of the panels, never over the data; the margins are
 fixed, so the panels have the same size in every file's figure. matplotlib is loaded
-on first use (`sesqa.plotting`), so importing this module costs nothing.
+on first use (`sesqa.runtime.plotting`), so importing this module costs nothing.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..audio import AudioError
-from ..files import atomic_write_bytes
-from ..plotting import pyplot
+from ..runtime.files import atomic_write_bytes
+from ..runtime.plotting import pyplot
 from ..scoring.output import UniqueStems, is_error
 from .spectrogram import Spectrogram, spectrogram
 

@@ -9,7 +9,7 @@ player and its frame scores.
 A batch of thousands of files never sits in memory: each file is scored, drawn and its section
 rendered to a temporary file as soon as it is done (the figure is then dropped); only a one-line
 summary per file is kept, for the table rendered at the end. The page is written under a
-temporary name and renamed to `out` when complete (`sesqa.files.AtomicFile`).
+temporary name and renamed to `out` when complete (`sesqa.runtime.files.AtomicFile`).
 
 Audio is linked by a path relative to the page's folder (the page works where it was written,
 and moved together with the audio), or with `embed_audio` put in the page as a base64 data URI
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..audio import AudioError
-from ..files import AtomicFile
+from ..runtime.files import AtomicFile
 from ..scoring.output import BatchReport, is_error, score_paths
 from .figure import figure_png
 

@@ -46,7 +46,7 @@ from .held_out import (
     fold_table,
 )
 from ..run.peer import run_peer
-from ..measures.report import average_over_sets
+from ...measures.report import average_over_sets
 from ..run.results import (
     EvaluationRun,
     FoldResult,

@@ -1,8 +1,8 @@
 """The paper's four figures on the held-out files of a k-fold run: L_MOS, R_RANK, L_CONS, E_TOTAL.
 
 A MOS set has no generated quadruples, so R_RANK and L_CONS are built from its files, per fold and
-per MOS set (pairs never cross sets: their MOS scales differ), and fed to `measures.report.evaluate`,
-whose formulas are `sesqa.criteria`'s (the training losses' too):
+per MOS set (pairs never cross sets: their MOS scales differ), and fed to `sesqa.measures.report.evaluate`,
+whose formulas are `sesqa.measures.criteria`'s (the training losses' too):
 
 - L_MOS: file scores against MOS (``mos=``).
 - R_RANK: pairs of held-out files ordered by MOS, the higher-rated one "better" (``pairs=``);
@@ -20,7 +20,7 @@ whose formulas are `sesqa.criteria`'s (the training losses' too):
 
 Each figure has its bootstrap interval; "pooled" figures rest on the units of every fold together
 (each pair within one fold), and the average over sets is the mean of the sets' figures
-(`measures.report.average_over_sets`), as the paper's tables average over its three MOS sets.
+(`sesqa.measures.report.average_over_sets`), as the paper's tables average over its three MOS sets.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..measures.report import PAPER_FIGURES, EvaluationReport, evaluate, paper_figure
+from ...measures.report import PAPER_FIGURES, EvaluationReport, evaluate, paper_figure
 from ..run.results import FoldResult
 
 if TYPE_CHECKING:

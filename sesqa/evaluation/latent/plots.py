@@ -5,8 +5,8 @@
 - `plot_tsne` (Fig. 3): one panel per perplexity, each frame a dot coloured by degradation type,
   the colour blended towards white the weaker the degradation (clean frames in black).
 
-matplotlib comes from `sesqa.plotting` (Agg, imported on first use); each PNG is written under
-a temporary name and renamed when complete (`sesqa.files.atomic_path`).
+matplotlib comes from `sesqa.runtime.plotting` (Agg, imported on first use); each PNG is written under
+a temporary name and renamed when complete (`sesqa.runtime.files.atomic_path`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...files import atomic_path
-from ...plotting import pyplot
+from ...runtime.files import atomic_path
+from ...runtime.plotting import pyplot
 
 if TYPE_CHECKING:
     from .space import DistanceKind, ShardLatents, TsneResult

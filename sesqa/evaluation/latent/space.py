@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ...seeds import check_seed
+from ...runtime.seeds import check_seed
 from ...shards.schema import SPLITS
 from ..run.results import csv_text, write_atomic
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...seeds import check_seed
+from ...runtime.seeds import check_seed
 from ..peers import PEERS
 
 SPLITS = ("train", "valid", "test")

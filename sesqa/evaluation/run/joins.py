@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .inputs import SHOW_FIRST, EvaluateInputs, show_first
-from ..measures.report import EvaluationReport, evaluate
+from ...measures.report import EvaluationReport, evaluate
 from .tables import LabelJoin, LabelRow, PairRow, join_labels, join_pairs
 
 if TYPE_CHECKING:

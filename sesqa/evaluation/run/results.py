@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...files import atomic_write_text
-from ..measures.report import EvaluationReport
+from ...runtime.files import atomic_write_text
+from ...measures.report import EvaluationReport
 
 if TYPE_CHECKING:
     from .config import EvaluateConfig
@@ -56,7 +56,7 @@ class EvaluationRun:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (`sesqa.files`), making its folder first."""
+    """Write ``text`` to ``path`` atomically (`sesqa.runtime.files`), making its folder first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, text, newline="")

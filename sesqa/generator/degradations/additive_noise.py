@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...audio import load
-from ...bundled import resolve_path
+from ...data import resolve_path
 from ._additive import add_at_snr
 from ._sections import check_region, sample_region
 from .base import Degradation, SamplingContext, check_range, lerp, register
@@ -24,7 +24,7 @@ class AdditiveNoise(Degradation):
     class Params:
         snr_db: float
         noise_path: str
-        """Portable name of the noise file (see sesqa.bundled)."""
+        """Portable name of the noise file (see sesqa.data)."""
         noise_offset_s: float
         start_sample: int
         stop_sample: int

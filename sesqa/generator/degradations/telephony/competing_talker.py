@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ....audio import load
-from ....bundled import resolve_path
+from ....data import resolve_path
 from .._additive import add_at_snr
 from ..base import Degradation, DegradationError, SamplingContext, check_range, lerp, register
 
@@ -32,7 +32,7 @@ class CompetingTalker(Degradation):
         ratio_db: float
         """Main talker's power over the competing talker's, over the whole frame."""
         talker_path: str
-        """Portable name of the other speaker's file (see sesqa.bundled)."""
+        """Portable name of the other speaker's file (see sesqa.data)."""
         talker_offset_s: float
 
         def __post_init__(self) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-from ...criteria import as_scores, mos_error, same_length
+from .criteria import as_scores, mos_error, same_length
 
 MOS_METRICS: tuple[str, ...] = ("l_mos", "mse", "lcc", "srcc", "ktau")
 """Metric names of `mos_metrics`, in display order."""

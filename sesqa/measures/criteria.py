@@ -11,7 +11,7 @@ apart:
   L_CONS (`l_cons_quadruples`, `l_cons_pairs`) and E_TOTAL (`e_total`), as point values over
   numpy arrays with their input checks (`as_scores`, `same_length`, `as_noticeable`). Used by
   trainer validation and by `sesqa evaluate`; bootstrap intervals are evaluation's
-  (`sesqa.evaluation.measures.bootstrap`).
+  (`sesqa.measures.bootstrap`).
 
 Only numpy is imported here; torch is never imported, tensors just flow through the formulas.
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ...criteria import as_scores, same_length
+from .criteria import as_scores, same_length
 
 FIRST_ORDER_DOF = 2
 """Degrees of freedom of the first-order map (intercept and slope): RMSE divides by N - 2."""

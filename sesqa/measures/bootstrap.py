@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from ...criteria import as_scores, same_length
+from .criteria import as_scores, same_length
 from .mos_metrics import MOS_METRICS, mos_metrics_counts
 
 CHUNK_ELEMENTS = 2_000_000

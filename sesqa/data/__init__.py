@@ -1,4 +1,4 @@
-"""The data that ships inside the package, and portable names for files in it.
+"""The data that ships inside the package (this folder), and portable names for files in it.
 
 Shard records name source files; a file of the bundled corpus is written as
 ``bundled:<path inside sesqa/data>`` so that records (and so shards) are identical byte for
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent
 BUNDLED_SPEECH_DIR = DATA_DIR / "speech"
 BUNDLED_NOISE_DIR = DATA_DIR / "noise"
 PREFIX = "bundled:"

@@ -10,10 +10,10 @@ Every figure the data allow, each with a percentile-bootstrap confidence interva
   (``criteria.quadruple_wrong_order``); JND pairs: L_CONS (``criteria.pair_consistency``).
 - E_TOTAL = 0.5 L_MOS + R_RANK + L_CONS (``criteria.e_total``).
 
-The point measures themselves live in `sesqa.criteria`, shared with trainer validation; this
-module adds the intervals and assembles the report; `report_format` writes it as text and JSON.
-A report keeps the bootstrap replicates of E_TOTAL and its parts, so that `average_over_sets`
-can average the paper's figures over MOS sets (its Tables 1 and 4) with an interval.
+The point measures themselves live in `criteria`, shared with trainer validation; this module
+adds the intervals and assembles the report; `report_format` writes it as text and JSON. A report
+keeps the bootstrap replicates of E_TOTAL and its parts, so that `average_over_sets` can average
+the paper's figures over MOS sets (its Tables 1 and 4) with an interval.
 
 E_TOTAL needs all three parts: where L_MOS, R_RANK or L_CONS is missing (no such data, or the
 figure is undefined), E_TOTAL is NaN and its note names the missing parts, so a partial sum is
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ...criteria import (
+from .criteria import (
     BETA,
     as_noticeable,
     as_scores,
