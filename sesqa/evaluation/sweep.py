@@ -30,7 +30,7 @@ from ..audio import AudioError, load
 from ..data import BUNDLED_NOISE_DIR, portable_path
 from ..runtime.files import AtomicFile, atomic_path
 from ..generator.degradations.base import REGISTRY, AppliedDegradation, DegradationError, SamplingContext, params_to_dict
-from ..generator.degradations.pools import DEFAULT_POOL, check_pool, pool_members
+from ..generator.degradations.pools import DEFAULT_POOL, SOURCE, check_pool, pool_members
 from ..generator.run import MIN_NOISE_S
 from ..generator.sources import NoiseBank, build_corpus, peak_normalise
 from ..runtime.progress import progress_bar
@@ -214,7 +214,10 @@ def run_sweep(scorer: Scorer, config: SweepConfig, progress: Callable[[int], Non
     """
     sr = scorer.sample_rate
     types = config.effective_types
-    type_index = {name: i for i, name in enumerate(REGISTRY)}
+    # seeds by registry position, without the source properties (band_limit, registered among the
+    # paper's 37 since), so a type draws what it drew before they came
+    drawn_types = [name for name, deg in REGISTRY.items() if deg.pool != SOURCE] + [name for name, deg in REGISTRY.items() if deg.pool == SOURCE]
+    type_index = {name: i for i, name in enumerate(drawn_types)}
     noise = noise_bank(config.noise_roots)
     if config.save_audio is not None:
         config.save_audio.mkdir(parents=True, exist_ok=True)
