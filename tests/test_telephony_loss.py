@@ -362,7 +362,7 @@ def test_gilbert_rejects_pairs_without_a_chain():
 
 
 def test_registered_in_the_telephony_pool():
-    for name, weight in (("packet_loss", 0.08), ("packet_loss_concealed", 0.10), ("jitter_buffer_warp", 0.06)):
+    for name, weight in (("packet_loss", 0.08), ("packet_loss_concealed", 0.09), ("jitter_buffer_warp", 0.06)):
         deg = REGISTRY[name]
         assert deg.pool == "telephony" and deg.weight == weight and deg.encoders == ()
 
