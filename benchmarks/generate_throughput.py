@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from sesqa.generator.run import GenerateConfig, generate, plan_shards
+from sesqa.runtime.device import cpu_name
 
 STAGES = {
     "frame sampling and degradations": ("sesqa/generator/quadruple.py", "make"),
@@ -84,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
 
     timed_run(7, 1, None)  # fills the corpus index cache: not what is timed
-    print(f"CPU: {_cpu_name()}, {os.cpu_count()} cores; all 11 metric targets; `sesqa generate` start-up included\n")
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; all 11 metric targets; `sesqa generate` start-up included\n")
     print(f"{'quadruples':>10} {'shards':<22} {'workers':>7} {'quad/s':>8} {'wall s':>8} {'CPU s':>8} {'cores busy':>10}", flush=True)
     rows = []
     for n in args.n:
@@ -105,17 +106,7 @@ def main() -> None:
         for name, ms in stages.items():
             print(f"  {name:<46} {ms:>7.1f}")
     if args.json is not None:
-        args.json.write_text(json.dumps({"cpu": _cpu_name(), "cores": os.cpu_count(), "runs": rows, "stages_ms": stages}, indent=2) + "\n")
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
+        args.json.write_text(json.dumps({"cpu": cpu_name(), "cores": os.cpu_count(), "runs": rows, "stages_ms": stages}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ import argparse
 import csv
 import json
 import logging
-import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +36,7 @@ from sesqa.audio import AudioError
 from sesqa.evaluation.listeners import figures_table, listener_figures, types_table
 from sesqa.evaluation.peers import PEERS, Peer, PeerUnavailable
 from sesqa.labels import MosItem, read_mos
+from sesqa.runtime.device import cpu_name
 
 log = logging.getLogger("benchmarks.listeners")
 
@@ -45,17 +45,6 @@ PEER_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
     "distillmos": (("Distill-MOS", "mos"),),
 }
 """Per peer, the rows it gives: (row name, the peer's figure)."""
-
-
-def cpu_name() -> str:
-    """The CPU's model name (as `lscpu` shows it), for the figures' context."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def score_sesqa(model: str, items: Sequence[MosItem]) -> dict[str, float]:

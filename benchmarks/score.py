@@ -46,6 +46,7 @@ import soundfile as sf
 from sesqa.audio import SAMPLE_RATE, load
 from sesqa.scoring.scorer import Scorer
 from sesqa.trainer.config import MODEL_PRESETS
+from sesqa.runtime.device import cpu_name
 
 log = logging.getLogger("benchmarks.score")
 BUNDLED_SPEECH = Path(__file__).resolve().parent.parent / "sesqa" / "data" / "speech"
@@ -160,7 +161,7 @@ def main() -> None:
         "files": args.n,
         "seconds_per_file": args.seconds,
         "cpu_count": os.cpu_count(),
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "model": f"untrained {args.model_size}" if args.model_size else str(args.model or "packaged default"),
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -197,17 +198,6 @@ def main() -> None:
     print(f"CLI start-up (sesqa --help, median of 5): {startup:.2f} s" if startup is not None else "CLI start-up: no sesqa script found")
     if args.json is not None:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
-
-
-def _cpu_name() -> str:
-    """The CPU's model name (Linux), for the figures' record."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 if __name__ == "__main__":

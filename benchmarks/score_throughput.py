@@ -42,6 +42,7 @@ import numpy as np
 import soundfile as sf
 
 from sesqa.audio import load
+from sesqa.runtime.device import cpu_name
 
 BUNDLED_SPEECH = Path(__file__).resolve().parent.parent / "sesqa" / "data" / "speech"
 RATE = 16_000
@@ -171,7 +172,7 @@ def main() -> None:
             plans.insert(1, ("sesqa, 1 worker on 1 CPU", ["taskset", "-c", "0", *sesqa, "--workers", "1"]))
         if not args.no_dnsmos:
             plans.append(("DNSMOS P.835 (speechmos)", [sys.executable, "-c", DNSMOS_SCRIPT, str(listing), str(out)]))
-        print(f"{len(files)} files, {audio_s:.0f} s of audio; CPU: {_cpu_name()}, {os.cpu_count()} cores\n", flush=True)
+        print(f"{len(files)} files, {audio_s:.0f} s of audio; CPU: {cpu_name()}, {os.cpu_count()} cores\n", flush=True)
         print(f"{'run':<28} {'audio s/s':>10} {'wall s':>8} {'CPU s':>8} {'cores busy':>10} {'peak MB':>8} {'MB at 25 %':>10}", flush=True)
         for label, command in plans:
             run = run_tree(label, command, out, len(files), audio_s)
@@ -186,17 +187,7 @@ def main() -> None:
     for run in runs[1:]:
         print(f"{run.label} / {runs[0].label}: x{run.rate / base:.2f}")
     if args.json is not None:
-        args.json.write_text(json.dumps({"cpu": _cpu_name(), "cores": os.cpu_count(), "runs": [asdict(r) | {"rate": r.rate} for r in runs]}, indent=2) + "\n")
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
+        args.json.write_text(json.dumps({"cpu": cpu_name(), "cores": os.cpu_count(), "runs": [asdict(r) | {"rate": r.rate} for r in runs]}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 
-from sesqa.runtime.device import autocast, resolve_device, resolve_precision
+from sesqa.runtime.device import THREAD_VARS, autocast, cpu_name, resolve_device, resolve_precision, single_threaded_children
 
 
 def test_device_names():
@@ -31,3 +33,12 @@ def test_precision_and_autocast():
         assert (a @ b).dtype == torch.bfloat16
     with autocast(cpu, "fp32"):
         assert (a @ b).dtype == torch.float32
+
+
+def test_single_threaded_children_sets_and_restores_the_thread_variables(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    with single_threaded_children():
+        assert all(os.environ[v] == "1" for v in THREAD_VARS)
+    assert os.environ["OMP_NUM_THREADS"] == "7" and "MKL_NUM_THREADS" not in os.environ
+    assert cpu_name()

@@ -9,7 +9,6 @@ settings and makes the others (resume.py).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
@@ -17,7 +16,7 @@ import multiprocessing as mp
 import os
 import queue
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 from .. import __version__
 from ..audio import SAMPLE_RATE
 from ..data import BUNDLED_NOISE_DIR, default_clean_roots, portable_path
-from ..runtime.device import available_cpus
+from ..runtime.device import available_cpus, single_threaded_children
 from ..runtime.distributed_env import task_slot
 from ..runtime.files import PARTIAL_MARK, atomic_write_text
 from ..runtime.progress import forward_records, progress_bar, queue_logging
@@ -414,26 +413,10 @@ def _execute(config: GenerateConfig, clean: Corpus, noise: Corpus, todo: Sequenc
             r.bad_files.update(chunk.bad_files)
             bar.update(len(chunk.items))
 
-        with _single_threaded_children(), ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config, clean, noise, records)) as pool:
+        with single_threaded_children(), ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config, clean, noise, records)) as pool:
             for task in write_chunks(lambda c: pool.submit(_run_chunk, c), todo, config.out, 2 * workers, written, lambda: forward_records(records), CHUNK):
                 results.append(by_task[task.name])
         forward_records(records)
         return results
 
 
-@contextlib.contextmanager
-def _single_threaded_children() -> Iterator[None]:
-    """One BLAS/OpenMP thread per worker process: the workers already use every core."""
-    saved = {v: os.environ.get(v) for v in _THREAD_VARS}
-    os.environ.update({v: "1" for v in _THREAD_VARS})
-    try:
-        yield
-    finally:
-        for v, value in saved.items():
-            if value is None:
-                os.environ.pop(v, None)
-            else:
-                os.environ[v] = value
-
-
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")

@@ -3,7 +3,9 @@
 `resolve_device` turns "auto", "cpu", "cuda" or "cuda:1" (or None, meaning "auto") into a
 torch.device; a GPU asked for where torch sees none is a ValueError, never a silent fallback to
 the CPU. `resolve_precision` turns "auto" into "bf16" where the hardware computes bf16 natively,
-and `autocast` is the context model calls run in for a precision.
+and `autocast` is the context model calls run in for a precision. `single_threaded_children` keeps
+worker processes from each starting a BLAS thread per core; `cpu_name` names the CPU for the
+benchmarks' figures.
 
 torch is imported inside the functions, so importing this module stays cheap.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,3 +98,37 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
 
 
 __all__ = ["PRECISIONS", "autocast", "available_cpus", "cpu_has_native_bf16", "resolve_device", "resolve_precision"]
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""What BLAS and OpenMP read, when numpy loads, for their thread count."""
+
+
+@contextlib.contextmanager
+def single_threaded_children() -> Iterator[None]:
+    """One BLAS/OpenMP thread in the processes started inside: the workers already share the cores.
+
+    Hold it while a pool starts its processes (they read the variables when numpy loads); the
+    environment is restored on leaving.
+    """
+    saved = {v: os.environ.get(v) for v in THREAD_VARS}
+    os.environ.update(dict.fromkeys(THREAD_VARS, "1"))
+    try:
+        yield
+    finally:
+        for v, value in saved.items():
+            if value is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = value
+
+
+def cpu_name() -> str:
+    """The CPU's model name (as `lscpu` shows it on Linux), for a benchmark's figures."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"

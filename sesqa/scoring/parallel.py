@@ -16,7 +16,6 @@ notice within half a second and exit.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing as mp
 import os
@@ -28,7 +27,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from ..runtime.device import available_cpus
+from ..runtime.device import available_cpus, single_threaded_children
 from ..runtime.progress import forward_records, queue_logging
 
 if TYPE_CHECKING:
@@ -40,7 +39,6 @@ CHUNK_FILES = 4
 """Files per task sent to a worker: few enough that a killed run loses little, enough to keep
 the hand-over cost (about 1 ms) small next to scoring (about 50 ms for 10 s)."""
 _PARENT_POLL_S = 0.5
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -126,21 +124,6 @@ def worker_threads(workers: int) -> int:
     return max(1, available_cpus() // workers)
 
 
-@contextlib.contextmanager
-def _child_env() -> Iterator[None]:
-    """One BLAS/OpenMP thread in the workers started inside (they read it when numpy loads)."""
-    saved = {v: os.environ.get(v) for v in _THREAD_VARS}
-    os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
-    try:
-        yield
-    finally:
-        for v, value in saved.items():
-            if value is None:
-                os.environ.pop(v, None)
-            else:
-                os.environ[v] = value
-
-
 def score_in_workers(
     spec: ScorerSpec, paths: Iterable[str], workers: int, *, channel: int | None = None, embeddings: bool = False, chunk: int = CHUNK_FILES
 ) -> Iterator[ScoreResult | FileError]:
@@ -161,7 +144,7 @@ def score_in_workers(
     records = ctx.Queue()
     todo = iter(paths)
     level = logging.getLogger().getEffectiveLevel()
-    with _child_env():  # held while the pool runs: it starts its processes as work is submitted
+    with single_threaded_children():  # held while the pool runs: it starts its processes as work is submitted
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(spec, records, level, os.getpid()))
         try:
             pending: set[Future[list[ScoreResult | FileError]]] = set()
