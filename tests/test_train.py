@@ -243,6 +243,46 @@ def test_sigkill_at_random_moments_then_resume_gives_bit_identical_weights(shard
     assert not list(out.glob(".*.partial-*")), "leftovers of killed writes are removed on resume"
 
 
+def test_ctrl_c_pauses_at_a_log_step_and_resume_gives_bit_identical_weights(shards: Path, tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the process group, the data worker included) writes last.ckpt at the next
+    log step and exits 75; --resume then ends with an unpaused run's weights, bit for bit."""
+    valid = _small_valid(shards, tmp_path / "valid")
+    config = _config(tmp_path / "whole", shards, valid=valid, steps=40, batch_size=2, checkpoint_every=1000, log_every=4, workers=1, device="cpu", precision="fp32", swa=False)
+    train(config, progress=False)
+    whole = load_checkpoint(tmp_path / "whole" / "last.ckpt").model.state_dict()
+
+    out = tmp_path / "paused"
+    command = [
+        sys.executable, "-m", "sesqa", "train", "--out", out, "--shards", shards, "--valid", valid, "--model-size", "tiny",
+        "--steps", "40", "--batch-size", "2", "--checkpoint-every", "1000", "--log-every", "4", "--workers", "1",
+        "--device", "cpu", "--precision", "fp32", "--no-swa",
+    ]  # fmt: skip
+    with (tmp_path / "stderr.txt").open("w") as stderr:
+        proc = subprocess.Popen([str(a) for a in command], stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not ((out / "train.csv").exists() and _rows(out / "train.csv")):  # one log step done: the run is going
+            assert proc.poll() is None and time.monotonic() < deadline, "the training subprocess made no progress"
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    err = (tmp_path / "stderr.txt").read_text()
+    assert proc.returncode == 75, err[-3000:]
+    paused = load_checkpoint(out / "last.ckpt").extra["step"]
+    assert 4 <= paused < 40 and paused % 4 == 0, paused
+    assert f"paused at step {paused} of 40" in err and "--resume" in err
+
+    summary = train(replace(config, out=out), resume=True, progress=False)
+    assert not summary.paused and summary.steps == 40
+    state = load_checkpoint(out / "last.ckpt").model.state_dict()
+    assert all(torch.equal(state[k], whole[k]) for k in whole), [k for k in whole if not torch.equal(state[k], whole[k])]
+    assert [int(r["step"]) for r in _rows(out / "train.csv")] == list(range(4, 41, 4))
+
+
 def test_resume_refuses_changed_settings(shards: Path, tmp_path: Path) -> None:
     config = _config(tmp_path / "run", shards, steps=2, batch_size=2, swa=False)
     train(config, progress=False)

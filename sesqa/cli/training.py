@@ -10,6 +10,9 @@ import typer
 
 from .common import app, fail, log_to_stderr, output
 
+PAUSED_EXIT = 75
+"""Exit status of a run paused by SIGTERM or Ctrl-C (EX_TEMPFAIL: continue it with --resume)."""
+
 
 def _parse_without(text: str) -> tuple[str, ...]:
     return tuple(n.strip().lower().removeprefix("l_") for n in text.split(",") if n.strip())
@@ -57,7 +60,11 @@ def train(
     swa: Annotated[bool, typer.Option(help="Stochastic weight averaging over the last epoch.")] = True,
     front_end: Annotated[bool, typer.Option(help="The model's input front-end: DC and sub-audio removed, level and polarity fixed per frame, so gain, polarity and DC cannot move the score (also switched on for a model --init'ed from an older checkpoint).")] = True,
 ) -> None:
-    """Train the SESQA model on generated shards plus optional MOS and JND data (validation figures are logged, INFO, unless --quiet)."""
+    """Train the SESQA model on generated shards plus optional MOS and JND data (validation figures are logged, INFO, unless --quiet).
+
+    SIGTERM or Ctrl-C pauses the run: last.ckpt is written at the next log step and the command
+    exits with status 75; --resume continues it exactly. A second signal stops at once.
+    """
     from ..trainer import TrainConfig, train as run_train
     from ..trainer.validate import format_figures
 
@@ -73,6 +80,9 @@ def train(
         summary = run_train(config, resume=resume)
     except (ValueError, FileNotFoundError) as e:
         fail(e)
+    if summary.paused:
+        typer.echo(f"paused at step {summary.steps} of {summary.total_steps}; continue with: sesqa train --out {summary.out} --resume ...", err=True)
+        raise typer.Exit(PAUSED_EXIT)
     figures = format_figures(summary.last_valid) or "no validation data"
     typer.echo(f"{summary.steps} steps; validation: {figures}; checkpoints in {summary.out}")
 

@@ -32,6 +32,7 @@ from .config import TrainConfig, front_end_fields
 from .feeds import EpochFeed, encode_batch
 from .labelled import JndStream, MosStream, split_holdout
 from .losses import LossSpec, check_loss_weights, compute_losses, inactive_losses, select_losses, untrained_heads, weighted_total
+from .pause import PauseRequest
 from .optim import SwaAverager, make_optimizer, make_scheduler, recompute_batchnorm
 from .quad_labels import vocabulary
 from .quadruples import QuadrupleStream, holds_a_readable_sample
@@ -66,6 +67,12 @@ class TrainSummary:
     steps: int
     last_valid: dict[str, float]
     best_valid: dict[str, float]
+    total_steps: int
+
+    @property
+    def paused(self) -> bool:
+        """Stopped by a pause request (SIGTERM, Ctrl-C) before its last step; --resume continues it."""
+        return self.steps < self.total_steps
 
 
 def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> TrainSummary:
@@ -250,7 +257,7 @@ class _Run:
         sums: dict[str, float] = defaultdict(float)
         count = 0
         try:
-            with progress_bar(self.total_steps, enabled=self.progress, initial=self.step, desc="train", unit="step") as bar:
+            with PauseRequest() as pause, progress_bar(self.total_steps, enabled=self.progress, initial=self.step, desc="train", unit="step") as bar:
                 while self.step < self.total_steps:
                     values = self._train_step()
                     self.step += 1
@@ -269,10 +276,15 @@ class _Run:
                         self._validate(runlog)
                     if self.step % c.checkpoint_every == 0 or self.step == self.total_steps:
                         self._save(LAST)
+                    if self.step < self.total_steps and self.step % c.log_every == 0 and distributed.broadcast(pause.requested, self.placement):
+                        if self.step % c.checkpoint_every:
+                            self._save(LAST)
+                        log.warning("paused at step %d of %d: %s; continue with --resume", self.step, self.total_steps, self.out / LAST)
+                        break
         finally:
             if runlog is not None:
                 runlog.close()
-        return TrainSummary(self.out, self.step, self.last_valid, self.best)
+        return TrainSummary(self.out, self.step, self.last_valid, self.best, self.total_steps)
 
     def _next_batch(self) -> Batch:
         return Batch(
