@@ -100,3 +100,17 @@ def test_cli_writes_csv_and_audio_and_goes_on_past_bad_clips(tmp_path: Path, ckp
     assert "low_pass" in result.output and "clipping" in result.output
     assert run_cli("sweep", short, junk, "--model", ckpt, "--types", "mp3", "--quiet").exit_code == 1
     assert run_cli("sweep", clips[0], "--model", ckpt, "--strengths", "0.5,x").exit_code == 2
+
+
+def test_spearman_per_type_is_the_mean_over_clips_and_nan_without_variation() -> None:
+    from sesqa.evaluation.sweep import SweepResult, SweepRow
+
+    rows = [SweepRow("a", "clean", 0.0, 4.0), SweepRow("b", "clean", 0.0, 4.0)]
+    rows += [SweepRow("a", "mp3", s, v) for s, v in ((0.1, 3.0), (0.5, 2.0), (0.9, 1.0))]  # falls: -1
+    rows += [SweepRow("b", "mp3", s, v) for s, v in ((0.1, 3.0), (0.5, 1.0), (0.9, 2.0))]  # -0.5
+    rows += [SweepRow(c, "gain", s, 3.0) for c in "ab" for s in (0.1, 0.9)]  # never moves
+    result = SweepResult(rows)
+    rho = result.spearman()
+    assert rho["mp3"] == pytest.approx(-0.75)
+    assert np.isnan(rho["gain"])
+    assert "rho" in result.table().splitlines()[1] and "-0.75" in result.table()

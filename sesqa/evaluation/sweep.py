@@ -116,6 +116,26 @@ class SweepResult:
             cells.setdefault(r.type, {}).setdefault(r.strength, []).append(r.score)
         return {t: {s: float(np.mean(v)) for s, v in sorted(by.items())} for t, by in cells.items()}
 
+    def spearman(self) -> dict[str, float]:
+        """Per type, the mean over clips of each clip's Spearman correlation of score against
+        strength: -1 when every clip's score falls at every step up in strength. A clip whose
+        scores do not vary (or that has fewer than two strengths) has no correlation and is left
+        out; a type with no such clip gets NaN."""
+        from scipy.stats import spearmanr
+
+        cells: dict[str, dict[str, list[tuple[float, float]]]] = {}
+        for r in self.degraded():
+            cells.setdefault(r.type, {}).setdefault(r.clip, []).append((r.strength, r.score))
+        out = {}
+        for name, by_clip in cells.items():
+            rhos = [
+                float(spearmanr(*zip(*points)).statistic)
+                for points in by_clip.values()
+                if len(points) > 1 and len({score for _, score in points}) > 1 and len({strength for strength, _ in points}) > 1
+            ]
+            out[name] = float(np.mean(rhos)) if rhos else math.nan
+        return out
+
     def falling_types(self) -> list[str]:
         """Types whose mean score at the highest strength is below the clean mean."""
         scores = self.clean_scores()
@@ -128,14 +148,16 @@ class SweepResult:
         strengths = sorted({s for by in means.values() for s in by})
         clean = self.clean_scores()
         width = max([len("degradation"), *map(len, means)]) + 2
-        head = f"{'degradation':<{width}}" + "".join(f"{f's={s:g}':>8}" for s in strengths) + f"{'drop':>8}"
+        rhos = self.spearman()
+        head = f"{'degradation':<{width}}" + "".join(f"{f's={s:g}':>8}" for s in strengths) + f"{'drop':>8}{'rho':>8}"
         lines = [f"clean: {np.mean(clean):.3f} (mean of {clean.size} clip(s))" if clean.size else "clean: no clip scored", head]
         for name, by in means.items():
             cells = "".join(f"{by[s]:>8.3f}" if s in by else f"{'-':>8}" for s in strengths)
             drop = float(np.mean(clean)) - by[max(by)] if clean.size else math.nan
-            lines.append(f"{name:<{width}}{cells}{drop:>8.3f}")
+            lines.append(f"{name:<{width}}{cells}{drop:>8.3f}{rhos[name]:>8.2f}")
         falling = self.falling_types()
         lines.append(f"{len(falling)} of {len(means)} types score below clean at their highest strength (drop = clean - that score)")
+        lines.append("rho: Spearman of score against strength per clip, mean over clips (-1: every step up in strength scores lower)")
         return "\n".join(lines)
 
     def plot(self, path: Path) -> Path:
