@@ -8,6 +8,10 @@ conditions, ``degradation``/``type`` the degradation types) with
   two rows from one run (``pip install 'sesqa[peer]'``);
 - Distill-MOS (`sesqa.evaluation.peers.distill_mos`; ``pip install --no-deps distillmos==0.9.1 xls-r-sqa==0.1.0``);
 
+- any predictions already made, one row per ``--pred NAME=CSV[:COLUMN]`` (a `sesqa score` CSV,
+  the pooled out-of-fold ``predictions.csv`` of `sesqa evaluate --kfold`, a peer's CSV), matched
+  to the list by the path as listed or, else, the resolved path;
+
 and prints, on the files every predictor scored, per-file and per-condition PCC, SRCC and RMSE
 after P.1401's first-order map to MOS, the raw mean absolute error (the paper's L_MOS), R_RANK
 over pairs of files with different MOS, and SRCC within each degradation type
@@ -15,7 +19,8 @@ over pairs of files with different MOS, and SRCC within each degradation type
 Also prints each predictor's wall time and the CPU. Asserts nothing. From the repository root:
 
     .venv/bin/python benchmarks/listeners.py /data/tcd-voip/tcd-voip.csv [--model default --model telephony]
-        [--peers dnsmos,distillmos | --peers none] [--scores scores.csv] [--json figures.json]
+        [--peers dnsmos,distillmos | --peers none] [--pred "out of fold=eval/tcd-cv/predictions.csv"]
+        [--scores scores.csv] [--json figures.json]
 
 TCD-VoIP's list comes from scripts/prepare_tcd_voip.py; the figures are in docs/recipe.md.
 """
@@ -35,6 +40,7 @@ from pathlib import Path
 from sesqa.audio import AudioError
 from sesqa.evaluation.listeners import figures_table, listener_figures, types_table
 from sesqa.evaluation.peers import PEERS, Peer, PeerUnavailable
+from sesqa.evaluation.run.tables import read_predictions
 from sesqa.labels import MosItem, read_mos
 from sesqa.runtime.device import cpu_name
 
@@ -77,6 +83,28 @@ def score_peer(peer: Peer, items: Sequence[MosItem], figures: Sequence[str]) -> 
     return out
 
 
+def parse_pred(text: str) -> tuple[str, Path, str | None]:
+    """'NAME=CSV[:COLUMN]' -> (row name, CSV path, score column or None); ValueError naming the text."""
+    name, sep, rest = text.partition("=")
+    if not sep or not name.strip() or not rest.strip():
+        raise ValueError(f"--pred: {text!r} is not NAME=CSV[:COLUMN]")
+    path, column = rest, ""
+    if ":" in rest and "/" not in rest.rsplit(":", 1)[1]:
+        path, _, column = rest.rpartition(":")
+    return name.strip(), Path(path), column.strip() or None
+
+
+def given_scores(items: Sequence[MosItem], predictions: dict[str, float]) -> dict[str, float]:
+    """The predictions of the listed items, found by the path as listed, else by the resolved path."""
+    resolved = {str(Path(p).resolve()): score for p, score in predictions.items()}
+    out = {}
+    for item in items:
+        score = predictions.get(item.name, resolved.get(str(Path(item.path).resolve())))
+        if score is not None:
+            out[item.name] = score
+    return out
+
+
 def run_predictors(items: Sequence[MosItem], models: Sequence[str], peers: Sequence[str], make_peer: Callable[[str], Peer]) -> tuple[dict[str, dict[str, float]], dict[str, float], list[str]]:
     """(scores per row name, wall seconds per predictor, notes on skipped peers)."""
     scores: dict[str, dict[str, float]] = {}
@@ -113,8 +141,9 @@ def write_scores(path: Path, items: Sequence[MosItem], scores: dict[str, dict[st
 def main(argv: Sequence[str] | None = None, make_peer: Callable[[str], Peer] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("labels", type=Path, help="MOS list (path, mos; optional condition, degradation)")
-    parser.add_argument("--model", action="append", help="sesqa model: packaged name or checkpoint (repeatable; default: default)")
+    parser.add_argument("--model", action="append", help="sesqa model: packaged name or checkpoint (repeatable; default: default, none when --pred is given)")
     parser.add_argument("--peers", default=",".join(PEER_ROWS), help=f"comma-separated peers to run, or 'none' (default: {','.join(PEER_ROWS)})")
+    parser.add_argument("--pred", action="append", metavar="NAME=CSV[:COLUMN]", help="predictions already made, as a row named NAME (repeatable; default column: score)")
     parser.add_argument("--scores", type=Path, help="write every file's scores here (CSV)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
@@ -123,9 +152,20 @@ def main(argv: Sequence[str] | None = None, make_peer: Callable[[str], Peer] | N
     unknown = [p for p in peers if p not in PEER_ROWS]
     if unknown:
         parser.error(f"--peers: unknown {', '.join(unknown)}; choose from {', '.join(PEER_ROWS)} or none")
-    models = args.model or ["default"]
+    try:
+        given = [parse_pred(text) for text in args.pred or ()]
+    except ValueError as e:
+        parser.error(str(e))
+    models = args.model or ([] if given else ["default"])
     items = read_mos(args.labels, skip_missing=True)
     scores, seconds, notes = run_predictors(items, models, peers, make_peer or (lambda name: PEERS[name]()))
+    for name, path, column in given:
+        try:
+            scores[name] = given_scores(items, read_predictions(path, column))
+        except (ValueError, OSError) as e:
+            print(f"--pred {name}: {e}", file=sys.stderr)
+            return 2
+        notes.append(f"{name}: {len(scores[name])} of {len(items)} files found in {path}")
     common = [i for i in items if all(i.name in s for s in scores.values())]
     if len(common) < 2:
         print(f"only {len(common)} of {len(items)} files were scored by every predictor: no figures", file=sys.stderr)

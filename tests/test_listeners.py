@@ -213,3 +213,25 @@ def test_the_benchmark_skips_peers_that_are_not_installed_and_says_so(capsys: py
     assert "dnsmos: skipped, not installed (dnsmos is not installed here)" in out
     assert "distillmos: skipped, not installed (distillmos is not installed here)" in out
     assert "sesqa default" in out and "Distill-MOS" not in out
+
+
+def test_the_benchmark_takes_predictions_already_made_by_listed_or_resolved_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--pred rows: one CSV keyed by the paths as the list writes them, one by absolute paths (as
+    `sesqa evaluate --kfold` writes its pooled predictions) with its own score column."""
+    bench = _benchmark()
+    names = ["lpcnq.wav", "lpcnu.wav", "melp.wav", "opus.wav", "speex.wav"]
+    made = dict(zip(names, (3.1, 3.6, 1.9, 4.2, 2.4)))
+    (tmp_path / "listed.csv").write_text("path,score\n" + "".join(f"{n},{s}\n" for n, s in made.items()))
+    (tmp_path / "absolute.csv").write_text("path,mine\n" + "".join(f"{(FIXTURE / n).resolve()},{-s}\n" for n, s in made.items()))
+    rc = bench.main([
+        str(FIXTURE / "mos.csv"), "--peers", "none", "--pred", f"listed={tmp_path / 'listed.csv'}",
+        "--pred", f"flipped={tmp_path / 'absolute.csv'}:mine", "--json", str(tmp_path / "f.json"),
+    ])  # fmt: skip
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "sesqa default" not in out, "no model is scored when --pred gives the rows"
+    assert "listed: 5 of 5 files found" in out and "flipped: 5 of 5 files found" in out
+    figures = json.loads((tmp_path / "f.json").read_text())["figures"]
+    assert figures["flipped"]["files"]["srcc"] == pytest.approx(-figures["listed"]["files"]["srcc"])
+    with pytest.raises(SystemExit):
+        bench.main([str(FIXTURE / "mos.csv"), "--pred", "no-equals-sign"])
