@@ -266,6 +266,11 @@ def test_cli_build_and_check_against_a_manifest(tmp_path, tiny_mirror, monkeypat
     again = run_cli("corpus", "build", tmp_path / "c2", "--mirrors", mirrors, "--debs", tmp_path, "--manifest", manifest)
     assert again.exit_code == 0 and "all 2 files match" in again.output
     assert run_cli("corpus", "check", tmp_path / "c2", "--manifest", manifest).exit_code == 0
+    for quiet in (
+        run_cli("corpus", "build", tmp_path / "c4", "--mirrors", mirrors, "--debs", tmp_path, "--manifest", manifest, "--quiet"),
+        run_cli("--quiet", "corpus", "check", tmp_path / "c4", "--manifest", manifest),
+    ):
+        assert quiet.exit_code == 0 and quiet.output == "", quiet.output
     changed = tmp_path / "c2" / "speechocean762/SPEAKER0002/000020001.WAV"
     changed.write_bytes(changed.read_bytes()[:-2] + b"\0\1")
     checked = run_cli("corpus", "check", tmp_path / "c2", "--manifest", manifest)

@@ -202,7 +202,7 @@ def test_every_command_takes_quiet_and_verbose_and_runs_with_them() -> None:
 def test_score_quiet_before_or_after_the_command_name(tmp_path: Path) -> None:
     plain = run_cli("score", *CLIPS, "--csv", tmp_path / "plain.csv")
     assert plain.exit_code == 0
-    assert "\r" not in plain.stderr and re.search(r"^progress: 2/2 file \(100 %\) done in", plain.stderr, re.M), plain.stderr
+    assert "\r" not in plain.stderr and re.search(r"^score: 2/2 file \(100 %\) done in", plain.stderr, re.M), plain.stderr
     for i, args in enumerate((("-q", "score", *CLIPS), ("score", *CLIPS, "--quiet"))):
         quiet = run_cli(*args, "--csv", tmp_path / f"q{i}.csv")
         assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == "", args

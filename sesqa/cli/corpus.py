@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import app, fail
+from .common import app, fail, output
 
 corpus_app = typer.Typer(help="Assemble and verify the clean running-speech corpus (docs/recipe.md).", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(corpus_app, name="corpus")
@@ -65,12 +65,13 @@ def corpus_build(
         except ValueError as e:
             fail(e)
     result = build_corpus(out, recipes, Places(mirrors, debs, download=not no_download))
-    typer.echo(_totals_table(result.entries))
-    reasons = Counter(s.kind for s in result.skipped)
-    if result.skipped:
-        typer.echo(f"skipped {len(result.skipped)} files: " + ", ".join(f"{n} {r}" for r, n in reasons.most_common()))
-    if result.removed:
-        typer.echo(f"removed {len(result.removed)} files of an earlier build that this one did not make")
+    if not output().quiet:  # the summary; errors and differences below print whatever --quiet says
+        typer.echo(_totals_table(result.entries))
+        reasons = Counter(s.kind for s in result.skipped)
+        if result.skipped:
+            typer.echo(f"skipped {len(result.skipped)} files: " + ", ".join(f"{n} {r}" for r, n in reasons.most_common()))
+        if result.removed:
+            typer.echo(f"removed {len(result.removed)} files of an earlier build that this one did not make")
     for name, problem in result.failed_sources:
         typer.echo(f"error: source {name} not built: {problem}", err=True)
     if write_manifest is not None:
@@ -82,7 +83,7 @@ def corpus_build(
         problems = compare_entries(result.entries, [e for e in expected if e.source in built])
         if problems:
             _echo_problems(problems, f"files differ from {expected_path}")
-        else:
+        elif not output().quiet:
             typer.echo(f"{out}: all {len(result.entries)} files match {expected_path}")
     if result.failed_sources or (problems and not allow_mismatch and write_manifest is None):
         raise typer.Exit(1)
@@ -109,4 +110,5 @@ def corpus_check(
     if problems:
         _echo_problems(problems, f"files of {root} do not match {expected_path}")
         raise typer.Exit(1)
-    typer.echo(f"{root}: all {len(expected)} files match {expected_path}")
+    if not output().quiet:
+        typer.echo(f"{root}: all {len(expected)} files match {expected_path}")

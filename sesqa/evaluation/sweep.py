@@ -186,7 +186,7 @@ def sweep_progress(config: SweepConfig, enabled: bool = True) -> Iterator[Callab
     if not enabled:
         yield lambda n: None
         return
-    with progress_bar(total, unit="signal") as bar:
+    with progress_bar(total, unit="signal", desc="sweep") as bar:
         yield bar.update
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "data" / "models"
+from ..data import DATA_DIR
+
+MODELS_DIR = DATA_DIR / "models"
 PACKAGED_MODELS: dict[str, str] = {"default": "default.ckpt", "telephony": "telephony.ckpt"}
 """Name -> file in `MODELS_DIR`."""
 DEFAULT_MODEL = MODELS_DIR / PACKAGED_MODELS["default"]

@@ -271,7 +271,7 @@ def _iterate(
         return
     from ..runtime.progress import progress_bar
 
-    with progress_bar(len(files), unit="file") as bar:
+    with progress_bar(len(files), unit="file", desc="score") as bar:
         for item in results:
             bar.update(1)
             yield item
