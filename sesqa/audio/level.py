@@ -117,7 +117,7 @@ class LevelMeter:
         mono = x.mean(axis=1)
         self._samples += len(mono)
         self._sum += float(mono.sum())
-        self._sum_squares += float(np.dot(mono, mono))
+        self._sum_squares += float(np.einsum("i,i->", mono, mono))  # not np.dot: BLAS would wake its threads for a sum
         self._k_weighted_energy(mono)
 
     def _count_clipping(self, magnitude: np.ndarray) -> None:
