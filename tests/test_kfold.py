@@ -201,6 +201,15 @@ def test_jnd_needs_kfold_and_existing_files(tmp_path: Path) -> None:
     assert EvaluateConfig(labels=labels, kfold=2, runs=tmp_path / "runs", jnd=(labels,)).jnd == (labels,)
 
 
+def test_loss_weights_need_kfold_and_a_name_and_number(tmp_path: Path) -> None:
+    labels = tmp_path / "mos.csv"
+    labels.write_text("path,mos\na.wav,3\n")
+    with pytest.raises(ValueError, match="--loss-weight"):
+        EvaluateConfig(labels=labels, pred=labels, loss_weights=(("dt", 0.1),))
+    refused = CliRunner().invoke(app, ["evaluate", "--kfold", "2", "--labels", str(labels), "--runs", str(tmp_path), "--loss-weight", "dt"])
+    assert refused.exit_code == 2 and "'dt' is not NAME=NUMBER" in refused.output
+
+
 # ----------------------------------------------------------------------------- end to end
 
 
@@ -228,7 +237,7 @@ def test_kfold_prints_the_four_paper_figures_per_set(two_sets: Path, tmp_path: P
     result = CliRunner().invoke(app, [
         "evaluate", "--kfold", "2", "--labels", str(two_sets / "labels.csv"), "--jnd", str(two_sets / "jnd.csv"),
         "--model-size", "tiny", "--steps", "2", "--train-batch-size", "4", "--out", str(out), "--boot", "50",
-        "--device", "cpu",
+        "--device", "cpu", "--loss-weight", "ds=0.5",
     ])  # fmt: skip
     assert result.exit_code == 0, result.output
     text = result.output
@@ -269,3 +278,4 @@ def test_kfold_prints_the_four_paper_figures_per_set(two_sets: Path, tmp_path: P
 
     config = json.loads((tmp_path / "cv" / "fold-1" / "config.json").read_text())
     assert any("jnd.csv" in str(p) for p in config["jnd"])
+    assert config["loss_weights"] == [["ds", 0.5]]

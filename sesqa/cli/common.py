@@ -119,6 +119,25 @@ def _main(show_version: Annotated[bool, typer.Option("--version", "-V", callback
     """sesqa: reference-free speech quality assessment (SESQA)."""
 
 
+LOSS_WEIGHT_HELP = "Weights of losses in the step's sum, e.g. dt=0.1,mr=0.2 (the others weigh 1, as in the paper; logged losses stay unweighted)."
+
+
+def parse_loss_weights(text: str) -> tuple[tuple[str, float], ...]:
+    """"dt=0.1,mr=0.2" -> (("dt", 0.1), ("mr", 0.2)); ValueError naming the item that is not NAME=NUMBER."""
+    pairs = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            pairs.append((name.strip().lower().removeprefix("l_"), float(value)))
+        except ValueError:
+            raise ValueError(f"--loss-weight: {item!r} is not NAME=NUMBER (e.g. dt=0.1)") from None
+    return tuple(pairs)
+
+
 def fail(problem: object, code: int = 2) -> NoReturn:
     """Print `error: PROBLEM` to stderr and exit with `code` (2: bad options or unusable input)."""
     typer.echo(f"error: {problem}", err=True)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import MODEL_HELP, POOL_HELP, app, fail, model_line, open_scorer_or_exit
+from .common import LOSS_WEIGHT_HELP, MODEL_HELP, POOL_HELP, app, fail, model_line, open_scorer_or_exit, parse_loss_weights
 
 
 def _parse_floats(text: str, option: str) -> tuple[float, ...]:
@@ -100,6 +100,7 @@ def evaluate(
     model_size: Annotated[str, typer.Option(help="--kfold: encoder size without --init: paper, small, tiny.")] = "paper",
     train_batch_size: Annotated[int, typer.Option(help="--kfold: training batch size.", min=1)] = 16,
     jnd: Annotated[Optional[list[Path]], typer.Option(help="--kfold: JND pairs each fold trains with: path_a,path_b,label or a PerceptualAudio list (repeatable).")] = None,
+    loss_weight: Annotated[str, typer.Option(help="--kfold: " + LOSS_WEIGHT_HELP, metavar="NAME=W,...")] = "",
 ) -> None:
     """Evaluate predictions (or a model) against MOS labels, ordered pairs and/or generated quadruples.
 
@@ -118,6 +119,7 @@ def evaluate(
             split=split, max_quadruples=max_quadruples, strengths=strengths, out=out, n_boot=boot, seed=seed,
             plot=plot, peer=peer, device=device, precision=precision, batch_size=batch_size, kfold=kfold, runs=runs,
             init=init, steps=steps, model_size=model_size, train_batch_size=train_batch_size, jnd=tuple(jnd or ()),
+            loss_weights=parse_loss_weights(loss_weight),
             progress=True,  # the k-fold training runs: bars on a terminal, lines elsewhere, none under --quiet
         )
         run = run_evaluate(config)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import app, fail, log_to_stderr, output
+from .common import LOSS_WEIGHT_HELP, app, fail, log_to_stderr, output, parse_loss_weights
 
 PAUSED_EXIT = 75
 """Exit status of a run paused by SIGTERM or Ctrl-C (EX_TEMPFAIL: continue it with --resume)."""
@@ -16,22 +16,6 @@ PAUSED_EXIT = 75
 
 def _parse_without(text: str) -> tuple[str, ...]:
     return tuple(n.strip().lower().removeprefix("l_") for n in text.split(",") if n.strip())
-
-
-def _parse_loss_weights(text: str) -> tuple[tuple[str, float], ...]:
-    """"dt=0.1,mr=0.2" -> (("dt", 0.1), ("mr", 0.2)); ValueError naming the item that is not NAME=NUMBER."""
-    pairs = []
-    for item in (part.strip() for part in text.split(",")):
-        if not item:
-            continue
-        name, sep, value = item.partition("=")
-        try:
-            if not sep:
-                raise ValueError
-            pairs.append((name.strip().lower().removeprefix("l_"), float(value)))
-        except ValueError:
-            raise ValueError(f"--loss-weight: {item!r} is not NAME=NUMBER (e.g. dt=0.1)") from None
-    return tuple(pairs)
 
 
 @app.command()
@@ -46,7 +30,7 @@ def train(
     jnd: Annotated[Optional[list[Path]], typer.Option(help="JND pairs: path_a,path_b,label or a PerceptualAudio list (repeatable).")] = None,
     valid: Annotated[Optional[Path], typer.Option(help="Directory with valid-*.tar (default: the --shards directory).")] = None,
     without: Annotated[str, typer.Option(help="Losses to switch off, e.g. rank,cons (mos, rank, cons, sd, jnd, dt, ds, mr).")] = "",
-    loss_weight: Annotated[str, typer.Option(help="Weights of losses in the step's sum, e.g. dt=0.1,mr=0.2 (the others weigh 1, as in the paper; logged losses stay unweighted).", metavar="NAME=W,...")] = "",
+    loss_weight: Annotated[str, typer.Option(help=LOSS_WEIGHT_HELP, metavar="NAME=W,...")] = "",
     init: Annotated[Optional[Path], typer.Option(help="Start from this checkpoint's weights, or a packaged model's (default, telephony): fine-tuning, calibration.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out exactly where its last checkpoint left it.")] = False,
     model_size: Annotated[str, typer.Option(help="Encoder size: paper (7.2 M parameters), small, tiny.")] = "paper",
@@ -73,7 +57,7 @@ def train(
         config = TrainConfig(
             out=out, shards=shards, steps=steps, epochs=epochs, batch_size=batch_size,
             mos=tuple(mos or ()), valid_mos=tuple(valid_mos or ()), jnd=tuple(jnd or ()), valid=valid,
-            without=_parse_without(without), loss_weights=_parse_loss_weights(loss_weight), init=init, model_preset=model_size, lr=lr, seed=seed,
+            without=_parse_without(without), loss_weights=parse_loss_weights(loss_weight), init=init, model_preset=model_size, lr=lr, seed=seed,
             checkpoint_every=checkpoint_every, log_every=log_every, workers=workers, device=device, precision=precision, swa=swa,
             front_end=front_end,
         )

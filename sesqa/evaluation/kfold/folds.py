@@ -172,6 +172,7 @@ def run_kfold(config: EvaluateConfig, peer: Any) -> EvaluationRun:
             mos=(train_csv,),
             valid_mos=(test_csv,),
             jnd=config.jnd,
+            loss_weights=config.loss_weights,
             init=Path(config.init) if config.init is not None else None,
             steps=config.steps,
             batch_size=config.train_batch_size,

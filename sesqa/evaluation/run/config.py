@@ -50,6 +50,8 @@ class EvaluateConfig:
     train_precision: str = "auto"
     jnd: tuple[Path, ...] = ()
     """--kfold: JND pair lists (path_a,path_b,label; PerceptualAudio lists) each fold trains with."""
+    loss_weights: tuple[tuple[str, float], ...] = ()
+    """--kfold: weights of the folds' losses (`TrainConfig.loss_weights`), e.g. those --init was trained with."""
     progress: bool = False
 
     def __post_init__(self) -> None:
@@ -70,6 +72,8 @@ class EvaluateConfig:
             self._check_kfold()
         elif self.jnd:
             raise ValueError(f"--jnd trains the models of --kfold; without --kfold nothing is trained, got --jnd {', '.join(str(p) for p in self.jnd)}")
+        elif self.loss_weights:
+            raise ValueError("--loss-weight weighs the losses of --kfold's training runs; without --kfold nothing is trained")
         elif self.shards is not None and self.pred is not None and self.model is None:
             raise ValueError(
                 f"--shards {self.shards}: quadruples are evaluated on the scores of their four 1 s frames, "
