@@ -9,6 +9,8 @@
 #   TCD        the TCD-VoIP list (scripts/prepare_tcd_voip.py): listeners     (skipped if unset)
 #   FULLBAND   held-out full-band clips (scripts/prepare_fullband_speech.py)   (required)
 #   CORPUS     the built corpus: one clip of >= 3 s per test-split speaker    (required)
+#   SPEAKERS   how many of those speakers the sweep takes (the sources in turn; default 12: about 250
+#              signals a clip, 1.4 signals/s on 2 busy cores)
 #   PEERS      dnsmos,distillmos (default) or none; with PEER_SCORES, an earlier
 #              `benchmarks/listeners.py --scores` CSV whose peer columns are reused
 set -euo pipefail
@@ -21,6 +23,7 @@ OUT=${2:?usage: scripts/measure_default.sh CANDIDATE OUT}
 TCD=${TCD:-}
 PEERS=${PEERS:-dnsmos,distillmos}
 PEER_SCORES=${PEER_SCORES:-}
+SPEAKERS=${SPEAKERS:-12}
 
 step() { printf '\n== %s (%s)\n' "$*" "$(date -u +%FT%TZ)" >&2; }
 mkdir -p "$OUT"
@@ -43,18 +46,23 @@ else
     echo "TCD unset: no listeners benchmark" >&2
 fi
 
-step "3/6 held-out clips: the full-band set and one clip of >= 3 s per test-split speaker"
-"$PYTHON" - "$CORPUS" "$OUT/test-speakers.txt" <<'EOF'
+step "3/6 held-out clips: the full-band set and one clip of >= 3 s from each of $SPEAKERS test-split speakers"
+"$PYTHON" - "$CORPUS" "$OUT/test-speakers.txt" "$SPEAKERS" <<'EOF'
 import csv, sys
 from pathlib import Path
-root, out = Path(sys.argv[1]), Path(sys.argv[2])
+root, out, limit = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 chosen = {}
 with open(root / "manifest.tsv", newline="") as f:
     for row in csv.DictReader(f, delimiter="\t"):
         if row["split"] == "test" and float(row["duration_s"]) >= 3.0:
-            chosen.setdefault(row["speaker"], str(root / row["file"]))
-out.write_text("".join(f"{path}\n" for _, path in sorted(chosen.items())))
-print(f"{len(chosen)} test-split speakers", file=sys.stderr)
+            chosen.setdefault(row["speaker"], (row["source"], str(root / row["file"])))
+by_source = {}
+for speaker, (source, path) in sorted(chosen.items()):
+    by_source.setdefault(source, []).append(path)
+# the sources in turn, so that a few speakers still come from each
+taken = sorted((k, source, path) for source, paths in by_source.items() for k, path in enumerate(paths))[:limit]
+out.write_text("".join(f"{path}\n" for _, _, path in taken))
+print(f"{len(taken)} of {len(chosen)} test-split speakers", file=sys.stderr)
 EOF
 
 step "4/6 sweep, pool all, candidate: rho of score against strength per type"
