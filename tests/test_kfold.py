@@ -210,6 +210,20 @@ def test_loss_weights_need_kfold_and_a_name_and_number(tmp_path: Path) -> None:
     assert refused.exit_code == 2 and "'dt' is not NAME=NUMBER" in refused.output
 
 
+def test_a_paused_fold_stops_evaluate_with_status_75_and_how_to_go_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sesqa.runtime.pause import TrainingPaused
+
+    def paused(config: EvaluateConfig) -> None:
+        raise TrainingPaused(tmp_path / "cv" / "fold-2", 40, 100)
+
+    monkeypatch.setattr("sesqa.evaluation.evaluate.run_evaluate", paused)
+    labels = tmp_path / "mos.csv"
+    labels.write_text("path,mos\na.wav,3\n")
+    result = CliRunner().invoke(app, ["evaluate", "--kfold", "2", "--labels", str(labels), "--runs", str(tmp_path / "cv")])
+    assert result.exit_code == 75
+    assert "paused at step 40 of 100" in result.output and "finished folds are kept" in result.output
+
+
 # ----------------------------------------------------------------------------- end to end
 
 

@@ -277,10 +277,26 @@ def test_ctrl_c_pauses_at_a_log_step_and_resume_gives_bit_identical_weights(shar
     assert f"paused at step {paused} of 40" in err and "--resume" in err
 
     summary = train(replace(config, out=out), resume=True, progress=False)
-    assert not summary.paused and summary.steps == 40
+    assert summary.steps == 40
     state = load_checkpoint(out / "last.ckpt").model.state_dict()
     assert all(torch.equal(state[k], whole[k]) for k in whole), [k for k in whole if not torch.equal(state[k], whole[k])]
     assert [int(r["step"]) for r in _rows(out / "train.csv")] == list(range(4, 41, 4))
+
+
+def test_a_paused_run_raises_so_no_caller_goes_on_with_it(shards: Path, tmp_path: Path, monkeypatch) -> None:
+    """In process (a k-fold fold, an ablation row), a pause is an exception, raised after last.ckpt is written."""
+    from sesqa.runtime.pause import PauseRequest, TrainingPaused
+
+    class AlreadyAsked(PauseRequest):
+        def __enter__(self) -> PauseRequest:
+            self.requested = True
+            return self
+
+    monkeypatch.setattr(loop_module, "PauseRequest", AlreadyAsked)
+    with pytest.raises(TrainingPaused, match="paused at step 5 of 20") as paused:
+        train(_config(tmp_path / "run", shards, log_every=5, swa=False, device="cpu"), progress=False)
+    assert (paused.value.step, paused.value.total_steps) == (5, 20)
+    assert load_checkpoint(tmp_path / "run" / "last.ckpt").extra["step"] == 5
 
 
 def test_resume_refuses_changed_settings(shards: Path, tmp_path: Path) -> None:

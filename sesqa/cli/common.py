@@ -138,6 +138,14 @@ def parse_loss_weights(text: str) -> tuple[tuple[str, float], ...]:
     return tuple(pairs)
 
 
+def exit_paused(paused: Exception, how: str) -> NoReturn:
+    """A training run was paused (`sesqa.trainer.TrainingPaused`): say so and how to go on, exit 75."""
+    from ..runtime.pause import PAUSED_EXIT
+
+    typer.echo(f"{paused}; {how}", err=True)
+    raise typer.Exit(PAUSED_EXIT)
+
+
 def fail(problem: object, code: int = 2) -> NoReturn:
     """Print `error: PROBLEM` to stderr and exit with `code` (2: bad options or unusable input)."""
     typer.echo(f"error: {problem}", err=True)

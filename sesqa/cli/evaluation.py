@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import LOSS_WEIGHT_HELP, MODEL_HELP, POOL_HELP, app, fail, model_line, open_scorer_or_exit, parse_loss_weights
+from .common import LOSS_WEIGHT_HELP, MODEL_HELP, POOL_HELP, app, exit_paused, fail, model_line, open_scorer_or_exit, parse_loss_weights
 
 
 def _parse_floats(text: str, option: str) -> tuple[float, ...]:
@@ -111,6 +111,7 @@ def evaluate(
     from ..evaluation.evaluate import format_run, run_evaluate
     from ..evaluation.peers import PeerUnavailable
     from ..evaluation.plots import PlotsUnavailable
+    from ..runtime.pause import TrainingPaused
 
     try:
         config = EvaluateConfig(
@@ -123,6 +124,8 @@ def evaluate(
             progress=True,  # the k-fold training runs: bars on a terminal, lines elsewhere, none under --quiet
         )
         run = run_evaluate(config)
+    except TrainingPaused as e:  # a --kfold fold
+        exit_paused(e, "run the same command again: finished folds are kept and this one resumes")
     except (ValueError, OSError, PeerUnavailable, PlotsUnavailable) as e:
         fail(e)
     typer.echo(format_run(run))

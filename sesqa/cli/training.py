@@ -8,10 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import LOSS_WEIGHT_HELP, app, fail, log_to_stderr, output, parse_loss_weights
-
-PAUSED_EXIT = 75
-"""Exit status of a run paused by SIGTERM or Ctrl-C (EX_TEMPFAIL: continue it with --resume)."""
+from .common import LOSS_WEIGHT_HELP, app, exit_paused, fail, log_to_stderr, output, parse_loss_weights
 
 
 def _parse_without(text: str) -> tuple[str, ...]:
@@ -49,7 +46,7 @@ def train(
     SIGTERM or Ctrl-C pauses the run: last.ckpt is written at the next log step and the command
     exits with status 75; --resume continues it exactly. A second signal stops at once.
     """
-    from ..trainer import TrainConfig, train as run_train
+    from ..trainer import TrainConfig, TrainingPaused, train as run_train
     from ..trainer.validate import format_figures
 
     log_to_stderr(logging.INFO)
@@ -62,11 +59,10 @@ def train(
             front_end=front_end,
         )
         summary = run_train(config, resume=resume)
+    except TrainingPaused as e:
+        exit_paused(e, "continue with the same command and --resume")
     except (ValueError, FileNotFoundError) as e:
         fail(e)
-    if summary.paused:
-        typer.echo(f"paused at step {summary.steps} of {summary.total_steps}; continue with: sesqa train --out {summary.out} --resume ...", err=True)
-        raise typer.Exit(PAUSED_EXIT)
     figures = format_figures(summary.last_valid) or "no validation data"
     typer.echo(f"{summary.steps} steps; validation: {figures}; checkpoints in {summary.out}")
 
@@ -129,6 +125,7 @@ def ablate(
 ) -> None:
     """The paper's loss ablation (Table 2): one run per row on the same data, seed and schedule, each evaluated; resumable row by row."""
     from ..evaluation.ablation import AblateConfig, run_ablation, table_rows
+    from ..runtime.pause import TrainingPaused
 
     log_to_stderr(logging.INFO)
     try:
@@ -139,6 +136,8 @@ def ablate(
             device=device, precision=precision, workers=workers,
         )  # fmt: skip
         results = run_ablation(config, progress=True, on_row=None if output().quiet else lambda r: typer.echo(" | ".join(table_rows([r])[0][:5]), err=True))
+    except TrainingPaused as e:
+        exit_paused(e, "run the same command again: finished rows are kept and this one resumes")
     except (ValueError, FileNotFoundError) as e:
         fail(e)
     for cells in table_rows(results):

@@ -2,5 +2,6 @@
 
 from .config import MODEL_PRESETS, TrainConfig
 from .loop import TrainSummary, train
+from ..runtime.pause import PAUSED_EXIT, TrainingPaused
 
-__all__ = ["MODEL_PRESETS", "TrainConfig", "TrainSummary", "train"]
+__all__ = ["MODEL_PRESETS", "PAUSED_EXIT", "TrainConfig", "TrainSummary", "TrainingPaused", "train"]

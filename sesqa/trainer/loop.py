@@ -20,6 +20,7 @@ from ..runtime.files import PARTIAL_MARK, atomic_write_text
 from ..labels import read_jnd, read_mos
 from ..model import SesqaModel, load_checkpoint, save_checkpoint
 from ..model.checkpoint import UNTRAINED_HEADS
+from ..runtime.pause import PauseRequest, TrainingPaused
 from ..runtime.progress import progress_bar
 from ..scoring.default import resolve_model
 from ..shards.manifest import FORMAT_1_DEGRADATION_TYPES, FORMAT_1_STRENGTHLESS_TYPES, read_strengthless, read_vocabulary
@@ -32,7 +33,6 @@ from .config import TrainConfig, front_end_fields
 from .feeds import EpochFeed, encode_batch
 from .labelled import JndStream, MosStream, split_holdout
 from .losses import LossSpec, check_loss_weights, compute_losses, inactive_losses, select_losses, untrained_heads, weighted_total
-from .pause import PauseRequest
 from .optim import SwaAverager, make_optimizer, make_scheduler, recompute_batchnorm
 from .quad_labels import vocabulary
 from .quadruples import QuadrupleStream, holds_a_readable_sample
@@ -67,22 +67,22 @@ class TrainSummary:
     steps: int
     last_valid: dict[str, float]
     best_valid: dict[str, float]
-    total_steps: int
-
-    @property
-    def paused(self) -> bool:
-        """Stopped by a pause request (SIGTERM, Ctrl-C) before its last step; --resume continues it."""
-        return self.steps < self.total_steps
 
 
 def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> TrainSummary:
-    """Train (or resume) the run described by `config`; returns the final validation figures."""
+    """Train (or resume) the run described by `config`; returns the final validation figures.
+
+    Raises TrainingPaused when SIGTERM or Ctrl-C paused the run (last.ckpt written; resume it).
+    """
     placement = distributed.setup(config.device)
     try:
-        summary = _Run(config, placement, resume, progress).run()
+        run = _Run(config, placement, resume, progress)
+        summary = run.run()
         # Rank 0 still writes the last checkpoint after the others are done: a gloo rank that
         # leaves the group before every rank is there can abort at exit (SIGABRT), so wait for all.
         distributed.barrier(placement)
+        if summary.steps < run.total_steps:
+            raise TrainingPaused(summary.out, summary.steps, run.total_steps)
         return summary
     finally:
         distributed.teardown()
@@ -284,7 +284,7 @@ class _Run:
         finally:
             if runlog is not None:
                 runlog.close()
-        return TrainSummary(self.out, self.step, self.last_valid, self.best, self.total_steps)
+        return TrainSummary(self.out, self.step, self.last_valid, self.best)
 
     def _next_batch(self) -> Batch:
         return Batch(

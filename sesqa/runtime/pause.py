@@ -1,5 +1,10 @@
 """Pausing a training run: SIGTERM or Ctrl-C asks the loop to write last.ckpt and stop.
 
+Here rather than in `trainer/`, which loads torch, so that every command can name the exception.
+
+`train` then raises `TrainingPaused`, so no caller (a k-fold fold, an ablation row) goes on with
+a model that is not done; the commands turn it into exit status 75 and a line saying how to go on.
+
 The loop looks at the request only at its log steps, and in a distributed run takes rank 0's
 answer there, so every rank stops after the same step and the checkpoint's collective gather
 still meets all ranks. `sesqa train --resume` then continues exactly where the pause left it.
@@ -11,12 +16,23 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
+PAUSED_EXIT = 75
+"""Exit status of a command whose training was paused (EX_TEMPFAIL: run it again to go on)."""
+
+
+class TrainingPaused(Exception):
+    """The run in `out` stopped at `step` of `total_steps` on request, its last.ckpt written."""
+
+    def __init__(self, out: Path, step: int, total_steps: int) -> None:
+        super().__init__(f"paused at step {step} of {total_steps}: {Path(out) / 'last.ckpt'}")
+        self.out, self.step, self.total_steps = Path(out), step, total_steps
 
 
 class PauseRequest:
