@@ -1,5 +1,6 @@
-"""The clean-speech corpus: manifest format and validation, speaker splits, verification, and the
-recipes run on a tiny git repository and a tiny .deb made here (never the real sources)."""
+"""The clean-speech corpora: manifest format and validation, speaker splits, verification, and the
+recipes run on a tiny git repository and a tiny .deb made here (never the real sources); the
+full-band check set's recipes on stand-in mirrors of its two repositories."""
 
 from __future__ import annotations
 
@@ -13,7 +14,19 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sesqa.corpora import fillets_ng, ktuberling, librispeech_resemblyzer, speechocean762, tuxpaint_stamps, vctk_p239
+from sesqa.corpora import (
+    CORPUS_SETS,
+    FULLBAND_MANIFEST,
+    FULLBAND_RECIPES,
+    fillets_ng,
+    ktuberling,
+    librispeech_resemblyzer,
+    speechocean762,
+    tuxpaint_stamps,
+    vctk_diffwave_sr,
+    vctk_nuwave2,
+    vctk_p239,
+)
 from sesqa.corpora.build import build_corpus
 from sesqa.corpora.manifest import (
     MANIFEST_COLUMNS,
@@ -259,7 +272,7 @@ def test_a_missing_commit_or_mirror_is_reported_and_the_other_sources_built(tmp_
 
 def test_cli_build_and_check_against_a_manifest(tmp_path, tiny_mirror, monkeypatch):
     recipe, mirrors, _ = tiny_mirror
-    monkeypatch.setattr("sesqa.corpora.SPEECH_RECIPES", (recipe,))
+    monkeypatch.setattr("sesqa.corpora.CORPUS_SETS", {"speech": dataclasses.replace(CORPUS_SETS["speech"], recipes=(recipe,))})
     manifest = tmp_path / "speech.tsv.gz"
     built = run_cli("corpus", "build", tmp_path / "c1", "--mirrors", mirrors, "--debs", tmp_path, "--write-manifest", manifest)
     assert built.exit_code == 0, built.output
@@ -308,3 +321,105 @@ def test_a_deb_recipe_reads_only_allowed_languages(tmp_path):
     wrong = dataclasses.replace(recipe, origin=DebPackage("ktuberling-data", "1.0", "0" * 64))
     failed = build_corpus(tmp_path / "c2", [wrong], Places(None, debs, download=False))
     assert "differs from the pinned" in dict(failed.failed_sources)["ktuberling"]
+
+
+# ------------------------------------------------------------------ the full-band check set
+
+DIFFWAVE_UTTERANCES = ("p360_001", "p361_002", "p362_003", "p363_004", "p364_005", "p374_006", "p376_007", "s5_008")
+NUWAVE2_CLIPS = ("8k/original_48k/sample_0.wav", "8k/original_48k/sample_2.wav", "12k/original_48k/sample_2.wav",
+                 "24k/original_48k/sample_0.wav", "24k/original_48k/sample_1.wav")
+FULLBAND_FILES = sorted([*(f"vctk_diffwave_sr/{u}_mic1.wav" for u in DIFFWAVE_UTTERANCES), *(f"vctk_nuwave2/{c}" for c in NUWAVE2_CLIPS)])
+"""The 13 clips the set holds, as corpus paths."""
+
+
+@pytest.mark.parametrize(("recipe", "path", "voice"), [
+    (vctk_diffwave_sr, "docs/samples/origin/p360_001_mic1.wav", Voice("p360", "en")),
+    (vctk_diffwave_sr, "docs/samples/origin/s5_008_mic1.wav", Voice("s5", "en")),
+    (vctk_diffwave_sr, "docs/samples/origin/p360_001_mic1.png", None),
+    (vctk_diffwave_sr, "docs/samples/x2-nuwave/p360_001_mic1.wav", None),
+    (vctk_diffwave_sr, "docs/samples/16k/origin/p374_012_mic1.wav", None),
+    (vctk_nuwave2, "docs/samples/8k/original_48k/sample_0.wav", Voice("vctk-unseen", "en")),
+    (vctk_nuwave2, "docs/samples/24k/original_48k/sample_1.wav", Voice("vctk-unseen", "en")),
+    (vctk_nuwave2, "docs/samples/8k/original_48k/sample_1.wav", None),  # 1.6 s: under 2 s
+    (vctk_nuwave2, "docs/samples/16k/original_48k/sample_0.wav", None),  # 1.9 s
+    (vctk_nuwave2, "docs/samples/8k/nuwave2_48k/sample_0.wav", None),
+    (vctk_nuwave2, "docs/samples/8k/original_8k/sample_0.wav", None),
+])
+def test_fullband_recipe_voices(recipe, path, voice):
+    assert recipe.voice_of(path) == voice
+    assert recipe.RECIPE.selects(path) == (voice is not None)
+
+
+def test_a_train_share_of_zero_puts_every_speaker_in_test():
+    speakers = {"a:1": "en", "a:2": "en", "b:x": "fr", "c:y": "cs"}
+    assert set(assign_speaker_splits(speakers, ratios=(0.0, 0.0, 1.0)).values()) == {"test"}
+    assert assign_speaker_splits(speakers)["b:x"] == "train"  # with a train share, a lone language stays in train
+
+
+def _full_band_wav(seconds: float, seed: int, subtype: str) -> bytes:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(int(seconds * 48000))
+    buffer = io.BytesIO()
+    sf.write(buffer, (0.2 * x / np.abs(x).max()).astype(np.float32), 48000, format="WAV", subtype=subtype)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def fullband_mirrors(tmp_path, monkeypatch):
+    """Stand-in working clones of diffwave-sr and nuwave2: the 13 clips as 1.5 s of 48 kHz noise,
+    beside decoys the recipes must leave out; `--set fullband` points at them and a manifest here."""
+    decoy = _full_band_wav(1.5, 99, "PCM_16")
+    diffwave = {f"docs/samples/origin/{u}_mic1.wav": _full_band_wav(1.5, k, "PCM_16") for k, u in enumerate(DIFFWAVE_UTTERANCES)}
+    diffwave |= {"docs/samples/origin/p360_001_mic1.png": b"png", "docs/samples/x2-nuwave/p360_001_mic1.wav": decoy, "LICENSE": b"MIT\n"}
+    nuwave2 = {f"docs/samples/{c}": _full_band_wav(1.5, 20 + k, "FLOAT") for k, c in enumerate(NUWAVE2_CLIPS)}
+    nuwave2 |= {"docs/samples/8k/original_48k/sample_1.wav": decoy, "docs/samples/16k/original_48k/sample_0.wav": decoy,
+                "docs/samples/8k/nuwave2_48k/sample_0.wav": decoy}
+    mirrors = tmp_path / "mirrors"
+    origins = {}
+    for recipe, files in zip(FULLBAND_RECIPES, (diffwave, nuwave2)):
+        repo = f"test/{recipe.name}"
+        origins[recipe.name] = GitSnapshot(repo, _git_repo(mirrors / repo.replace("/", "+"), files))
+    recipes = tuple(dataclasses.replace(r, origin=origins[r.name]) for r in FULLBAND_RECIPES)
+    manifest = tmp_path / "fullband.tsv"
+    monkeypatch.setattr("sesqa.corpora.CORPUS_SETS", {**CORPUS_SETS, "fullband": dataclasses.replace(CORPUS_SETS["fullband"], recipes=recipes, manifest=manifest)})
+    return mirrors, manifest, diffwave | nuwave2
+
+
+def test_fullband_set_builds_exactly_its_clips_all_in_test_and_checks_against_its_manifest(tmp_path, fullband_mirrors):
+    mirrors, manifest, files = fullband_mirrors
+    built = run_cli("corpus", "build", tmp_path / "c1", "--set", "fullband", "--mirrors", mirrors, "--write-manifest", manifest)
+    assert built.exit_code == 0, built.output
+    entries = read_corpus_manifest(manifest)
+    assert [e.file for e in entries] == FULLBAND_FILES
+    assert {e.split for e in entries} == {"test"}
+    assert {e.speaker for e in entries} == {*(f"vctk_diffwave_sr:{u.split('_')[0]}" for u in DIFFWAVE_UTTERANCES), "vctk_nuwave2:vctk-unseen"}
+    for e in entries:
+        recipe = next(r for r in FULLBAND_RECIPES if r.name == e.source)
+        original = files[recipe.strip + e.file.removeprefix(f"{e.source}/")]
+        assert (tmp_path / "c1" / e.file).read_bytes() == original
+        assert (e.sample_rate, e.band_edge_hz, e.duration_s) == (48000, 24000.0, 1.5)
+    for recipe in FULLBAND_RECIPES:
+        assert "licence (CC BY 4.0, " in (tmp_path / "c1" / "licences" / f"{recipe.name}.txt").read_text()
+
+    again = run_cli("corpus", "build", tmp_path / "c2", "--set", "fullband", "--mirrors", mirrors)
+    assert again.exit_code == 0 and "all 13 files match" in again.output, again.output
+    assert run_cli("corpus", "check", tmp_path / "c2", "--set", "fullband").exit_code == 0
+    speech = run_cli("corpus", "check", tmp_path / "c2")  # the default set is the speech corpus: none of these files
+    assert speech.exit_code == 1 and "vctk_diffwave_sr/p360_001_mic1.wav" not in speech.output
+    (tmp_path / "c2" / FULLBAND_FILES[0]).write_bytes(b"changed")
+    checked = run_cli("corpus", "check", tmp_path / "c2", "--set", "fullband")
+    assert checked.exit_code == 1 and f"{FULLBAND_FILES[0]}: sha256" in checked.output
+    unknown = run_cli("corpus", "check", tmp_path / "c2", "--set", "nope")
+    assert unknown.exit_code == 2 and "choose from speech, fullband" in unknown.output
+
+
+def test_the_committed_fullband_manifest_lists_the_sets_clips_full_band_and_held_out():
+    entries = read_corpus_manifest(FULLBAND_MANIFEST)
+    assert [e.file for e in entries] == FULLBAND_FILES
+    assert {e.split for e in entries} == {"test"}
+    recipes = {r.name: r for r in FULLBAND_RECIPES}
+    for e in entries:
+        recipe = recipes[e.source]
+        voice = recipe.voice_of(recipe.strip + e.file.removeprefix(f"{e.source}/"))
+        assert voice is not None and e.speaker == f"{e.source}:{voice.speaker}"
+        assert e.sample_rate >= 44100 and e.band_edge_hz >= 16000 and e.duration_s >= 2.0, e

@@ -1,19 +1,23 @@
-"""Commands that assemble the clean-speech training corpus: corpus build, corpus check."""
+"""Commands that assemble the clean-speech corpora (the training corpus, the full-band check set): corpus build, corpus check."""
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from .common import app, fail, output
 
-corpus_app = typer.Typer(help="Assemble and verify the clean running-speech corpus (docs/recipe.md).", no_args_is_help=True, rich_markup_mode=None)
+if TYPE_CHECKING:
+    from ..corpora import CorpusSet
+
+corpus_app = typer.Typer(help="Assemble and verify a clean-speech corpus: the running-speech corpus (docs/recipe.md) or the full-band check set (docs/sweep.md).", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(corpus_app, name="corpus")
 
-MANIFEST_HELP = "Manifest to compare with (default: the one sesqa ships, sesqa/corpora/manifests/speech.tsv.gz)."
+MANIFEST_HELP = "Manifest to compare with (default: the one sesqa ships for --set, sesqa/corpora/manifests/speech.tsv.gz or fullband.tsv)."
+SET_HELP = "Which corpus: speech (the running-speech training corpus) or fullband (13 held-out full-band VCTK clips, all split test)."
 SHOWN_PROBLEMS = 30
 
 
@@ -23,6 +27,15 @@ def _echo_problems(problems: list, what: str) -> None:
         typer.echo(f"  {p}", err=True)
     if len(problems) > SHOWN_PROBLEMS:
         typer.echo(f"  ... and {len(problems) - SHOWN_PROBLEMS} more", err=True)
+
+
+def _corpus_set(name: str) -> CorpusSet:
+    """The CorpusSet called `name`; exit 2 naming the choices when there is none."""
+    from ..corpora import CORPUS_SETS
+
+    if name not in CORPUS_SETS:
+        fail(f"unknown --set {name!r}; choose from {', '.join(CORPUS_SETS)}")
+    return CORPUS_SETS[name]
 
 
 def _totals_table(entries: list) -> str:
@@ -40,6 +53,7 @@ def _totals_table(entries: list) -> str:
 @corpus_app.command("build")
 def corpus_build(
     out: Annotated[Path, typer.Argument(help="Folder to build the corpus in (created; a rebuild rewrites only changed files).")],
+    corpus_set: Annotated[str, typer.Option("--set", help=SET_HELP)] = "speech",
     mirrors: Annotated[Optional[Path], typer.Option(help="Folder holding the git directories of the GitHub sources, as <owner>+<name>/repo or <owner>+<name> (git clone --bare).")] = None,
     debs: Annotated[Path, typer.Option(help="Folder holding the pinned Debian packages; a missing one is fetched with apt-get download.")] = Path("debs"),
     no_download: Annotated[bool, typer.Option("--no-download", help="Fail on a missing .deb instead of running apt-get download.")] = False,
@@ -49,22 +63,23 @@ def corpus_build(
     write_manifest: Annotated[Optional[Path], typer.Option(help="Also write the built rows to this manifest (.gz: compressed), for maintainers updating the shipped one; differences are then reported, not refused.")] = None,
 ) -> None:
     """Build the corpus from its sources, then compare it with the manifest: exit 1 naming each file that differs."""
-    from ..corpora import SPEECH_RECIPES, Places
+    from ..corpora import Places
     from ..corpora.build import build_corpus
-    from ..corpora.manifest import COMMITTED_MANIFEST, compare_entries, read_corpus_manifest, write_corpus_manifest
+    from ..corpora.manifest import compare_entries, read_corpus_manifest, write_corpus_manifest
 
-    names = [r.name for r in SPEECH_RECIPES]
+    chosen = _corpus_set(corpus_set)
+    names = [r.name for r in chosen.recipes]
     if unknown := sorted(set(source or ()) - set(names)):
         fail(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(names)}")
-    recipes = [r for r in SPEECH_RECIPES if not source or r.name in source]
-    expected_path = manifest or COMMITTED_MANIFEST
+    recipes = [r for r in chosen.recipes if not source or r.name in source]
+    expected_path = manifest or chosen.manifest
     expected = None  # a maintainer's first --write-manifest has nothing to compare with
     if expected_path.exists() or write_manifest is None:
         try:
             expected = read_corpus_manifest(expected_path)
         except ValueError as e:
             fail(e)
-    result = build_corpus(out, recipes, Places(mirrors, debs, download=not no_download))
+    result = build_corpus(out, recipes, Places(mirrors, debs, download=not no_download), ratios=chosen.ratios)
     if not output().quiet:  # the summary; errors and differences below print whatever --quiet says
         typer.echo(_totals_table(result.entries))
         reasons = Counter(s.kind for s in result.skipped)
@@ -92,13 +107,14 @@ def corpus_build(
 @corpus_app.command("check")
 def corpus_check(
     root: Annotated[Path, typer.Argument(help="A corpus folder made by `sesqa corpus build`.")],
+    corpus_set: Annotated[str, typer.Option("--set", help=SET_HELP)] = "speech",
     manifest: Annotated[Optional[Path], typer.Option(help=MANIFEST_HELP)] = None,
 ) -> None:
     """Check every file of a built corpus against the manifest (sha256 of its bytes): exit 1 naming each missing, changed or unlisted file."""
-    from ..corpora.manifest import COMMITTED_MANIFEST, read_corpus_manifest, verify_corpus
+    from ..corpora.manifest import read_corpus_manifest, verify_corpus
     from ..runtime.progress import progress_bar
 
-    expected_path = manifest or COMMITTED_MANIFEST
+    expected_path = manifest or _corpus_set(corpus_set).manifest
     if not root.is_dir():
         fail(f"{root}: not a folder")
     try:

@@ -4,7 +4,8 @@ A manifest is a tab-separated table with a header row naming `MANIFEST_COLUMNS`;
 in `.gz` is gzip-compressed (written with no time stamp, so the same rows give the same bytes).
 `file` is the file's path relative to the corpus root, in posix form; `sha256` is of the file's
 bytes, so a check needs no decoder. The committed manifest of the sesqa running-speech corpus is
-`manifests/speech.tsv.gz` beside this module (`COMMITTED_MANIFEST`).
+`manifests/speech.tsv.gz` beside this module (`COMMITTED_MANIFEST`); that of the full-band check
+set is `manifests/fullband.tsv` (`FULLBAND_MANIFEST`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ CORPUS_MANIFEST_NAME = "manifest.tsv"
 """The manifest's name at the top of a built corpus; a clean root holding one is read from it."""
 COMMITTED_MANIFEST = Path(__file__).resolve().parent / "manifests" / "speech.tsv.gz"
 """The manifest every build of the sesqa running-speech corpus is compared with."""
+FULLBAND_MANIFEST = COMMITTED_MANIFEST.with_name("fullband.tsv")
+"""The manifest of the held-out full-band check set (`corpora.FULLBAND_RECIPES`)."""
 
 BAND_EDGE_TOLERANCE_HZ = 50.0
 """Two measurements of a file's band edge that differ by less are the same (numpy, FFT builds)."""

@@ -7,6 +7,9 @@ source (the part of the name before ':') gives valid and test its share of its o
 rounded half up (a source of 10 speakers gives each one), from the others in hash order: the splits mirror the mix of sources (full-band and
 narrow-band, languages) instead of holding only the largest source's speakers. A split left with
 fewer than `min_per_split` speakers is topped up from the remaining ones, in hash order.
+
+A train share of 0 makes a held-out set: no speaker is kept in train for its language, so
+ratios (0, 0, 1) put every speaker in test (the full-band check set, `corpora.FULLBAND_RECIPES`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ def assign_speaker_splits(
     min_per_split: int = MIN_SPEAKERS_PER_SPLIT,
 ) -> dict[str, str]:
     """Map each speaker (`<source>:<id>`) to train, valid or test; `speaker_language` gives each
-    speaker's language. A speaker alone in its language always goes to train."""
+    speaker's language. A speaker alone in its language goes to train, unless the train share is 0."""
     if len(ratios) != 3 or any(r < 0 for r in ratios) or sum(ratios) <= 0:
         raise ValueError(f"ratios must be three non-negative numbers train,valid,test with a positive sum, got {ratios}")
     if min_per_split < 0:
@@ -39,7 +42,7 @@ def assign_speaker_splits(
     first_of_language: dict[str, str] = {}
     for speaker in order:
         first_of_language.setdefault(speaker_language[speaker], speaker)
-    pinned = set(first_of_language.values())
+    pinned = set(first_of_language.values()) if ratios[0] > 0 else set()
     out = {s: "train" for s in order}
     total = sum(ratios)
     held = [("test", ratios[2] / total), ("valid", ratios[1] / total)]
