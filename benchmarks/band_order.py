@@ -9,7 +9,7 @@ next wider one (all of them: "ordered"). Asserts nothing. From the repository ro
 
     .venv/bin/python benchmarks/band_order.py /work/fullband [--model default --model run/best.ckpt] [--json out.json]
 
-The held-out full-band clips come from scripts/prepare_fullband_speech.py (docs/sweep.md).
+The held-out full-band clips come from `sesqa corpus build /work/fullband --set fullband` (docs/sweep.md).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
 #   CANDIDATE  the trained checkpoint (e.g. runs/default-v2/weighted/last.ckpt)
 #   SHARDS     the run's shards: R_RANK and L_CONS on the test split          (required)
 #   TCD        the TCD-VoIP list (scripts/prepare_tcd_voip.py): listeners     (skipped if unset)
-#   FULLBAND   held-out full-band clips (scripts/prepare_fullband_speech.py)   (required)
+#   FULLBAND   held-out full-band clips (sesqa corpus build DIR --set fullband)   (required)
 #   CORPUS     the built corpus: one clip of >= 3 s per test-split speaker    (required)
 #   SPEAKERS   how many of those speakers the sweep takes (the sources in turn; default 12: about 250
 #              signals a clip, 1.4 signals/s on 2 busy cores)
