@@ -279,8 +279,7 @@ class _Run:
                     if self.step < self.total_steps and self.step % c.log_every == 0 and distributed.broadcast(pause.requested, self.placement):
                         if self.step % c.checkpoint_every:
                             self._save(LAST)
-                        log.warning("paused at step %d of %d: %s; continue with --resume", self.step, self.total_steps, self.out / LAST)
-                        break
+                        break  # train() raises TrainingPaused, which says where and how to go on
         finally:
             if runlog is not None:
                 runlog.close()
