@@ -9,13 +9,14 @@ members a source asks for, one at a time, in sorted order.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import subprocess
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from .manifest import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +104,6 @@ class GitSnapshot:
             proc.stdin.close()
             proc.stdout.close()
             proc.wait()
-
-
-def sha256_file(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 @dataclass(frozen=True)
