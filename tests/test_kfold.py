@@ -206,6 +206,8 @@ def test_loss_weights_need_kfold_and_a_name_and_number(tmp_path: Path) -> None:
     labels.write_text("path,mos\na.wav,3\n")
     with pytest.raises(ValueError, match="--loss-weight"):
         EvaluateConfig(labels=labels, pred=labels, loss_weights=(("dt", 0.1),))
+    with pytest.raises(ValueError, match="--lr"):
+        EvaluateConfig(labels=labels, pred=labels, train_lr=2e-4)
     refused = CliRunner().invoke(app, ["evaluate", "--kfold", "2", "--labels", str(labels), "--runs", str(tmp_path), "--loss-weight", "dt"])
     assert refused.exit_code == 2 and "'dt' is not NAME=NUMBER" in refused.output
 
@@ -251,7 +253,7 @@ def test_kfold_prints_the_four_paper_figures_per_set(two_sets: Path, tmp_path: P
     result = CliRunner().invoke(app, [
         "evaluate", "--kfold", "2", "--labels", str(two_sets / "labels.csv"), "--jnd", str(two_sets / "jnd.csv"),
         "--model-size", "tiny", "--steps", "2", "--train-batch-size", "4", "--out", str(out), "--boot", "50",
-        "--device", "cpu", "--loss-weight", "ds=0.5",
+        "--device", "cpu", "--loss-weight", "ds=0.5", "--lr", "5e-4",
     ])  # fmt: skip
     assert result.exit_code == 0, result.output
     text = result.output
@@ -292,4 +294,4 @@ def test_kfold_prints_the_four_paper_figures_per_set(two_sets: Path, tmp_path: P
 
     config = json.loads((tmp_path / "cv" / "fold-1" / "config.json").read_text())
     assert any("jnd.csv" in str(p) for p in config["jnd"])
-    assert config["loss_weights"] == [["ds", 0.5]]
+    assert config["loss_weights"] == [["ds", 0.5]] and config["lr"] == 5e-4

@@ -101,6 +101,7 @@ def evaluate(
     train_batch_size: Annotated[int, typer.Option(help="--kfold: training batch size.", min=1)] = 16,
     jnd: Annotated[Optional[list[Path]], typer.Option(help="--kfold: JND pairs each fold trains with: path_a,path_b,label or a PerceptualAudio list (repeatable).")] = None,
     loss_weight: Annotated[str, typer.Option(help="--kfold: " + LOSS_WEIGHT_HELP, metavar="NAME=W,...")] = "",
+    lr: Annotated[Optional[float], typer.Option(help="--kfold: the folds' learning rate (default: sesqa train's, 1e-3); e.g. 2e-4 to fine-tune a trained --init.")] = None,
 ) -> None:
     """Evaluate predictions (or a model) against MOS labels, ordered pairs and/or generated quadruples.
 
@@ -120,7 +121,7 @@ def evaluate(
             split=split, max_quadruples=max_quadruples, strengths=strengths, out=out, n_boot=boot, seed=seed,
             plot=plot, peer=peer, device=device, precision=precision, batch_size=batch_size, kfold=kfold, runs=runs,
             init=init, steps=steps, model_size=model_size, train_batch_size=train_batch_size, jnd=tuple(jnd or ()),
-            loss_weights=parse_loss_weights(loss_weight),
+            loss_weights=parse_loss_weights(loss_weight), train_lr=lr,
             progress=True,  # the k-fold training runs: bars on a terminal, lines elsewhere, none under --quiet
         )
         run = run_evaluate(config)

@@ -52,6 +52,8 @@ class EvaluateConfig:
     """--kfold: JND pair lists (path_a,path_b,label; PerceptualAudio lists) each fold trains with."""
     loss_weights: tuple[tuple[str, float], ...] = ()
     """--kfold: weights of the folds' losses (`TrainConfig.loss_weights`), e.g. those --init was trained with."""
+    train_lr: float | None = None
+    """--kfold: the folds' learning rate (`TrainConfig.lr`; None: its default). Lower it to fine-tune a trained --init."""
     progress: bool = False
 
     def __post_init__(self) -> None:
@@ -74,6 +76,8 @@ class EvaluateConfig:
             raise ValueError(f"--jnd trains the models of --kfold; without --kfold nothing is trained, got --jnd {', '.join(str(p) for p in self.jnd)}")
         elif self.loss_weights:
             raise ValueError("--loss-weight weighs the losses of --kfold's training runs; without --kfold nothing is trained")
+        elif self.train_lr is not None:
+            raise ValueError(f"--lr sets the learning rate of --kfold's training runs; without --kfold nothing is trained, got --lr {self.train_lr}")
         elif self.shards is not None and self.pred is not None and self.model is None:
             raise ValueError(
                 f"--shards {self.shards}: quadruples are evaluated on the scores of their four 1 s frames, "
