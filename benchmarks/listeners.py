@@ -3,7 +3,7 @@
 Scores every file of a MOS list (`sesqa.labels.read_mos`: a ``condition`` column gives the
 conditions, ``degradation``/``type`` the degradation types) with
 
-- sesqa, one row per ``--model`` (packaged names or checkpoint files; default: ``default``);
+- sesqa, one row per ``--model`` (the packaged ``default`` or checkpoint files; default: ``default``);
 - DNSMOS via speechmos (`sesqa.evaluation.peers.DnsmosPeer`): its P.808 MOS and its P.835 OVRL,
   two rows from one run (``pip install 'sesqa[peer]'``);
 - Distill-MOS (`sesqa.evaluation.peers.distill_mos`; ``pip install --no-deps distillmos==0.9.1 xls-r-sqa==0.1.0``);
@@ -18,7 +18,7 @@ over pairs of files with different MOS, and SRCC within each degradation type
 (`sesqa.evaluation.listeners`). A peer that is not installed is skipped with a line saying so.
 Also prints each predictor's wall time and the CPU. Asserts nothing. From the repository root:
 
-    .venv/bin/python benchmarks/listeners.py /data/tcd-voip/tcd-voip.csv [--model default --model telephony]
+    .venv/bin/python benchmarks/listeners.py /data/tcd-voip/tcd-voip.csv [--model default --model runs/other/best.ckpt]
         [--peers dnsmos,distillmos | --peers none] [--pred "out of fold=eval/tcd-cv/predictions.csv"]
         [--scores scores.csv] [--json figures.json]
 

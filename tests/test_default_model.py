@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -73,33 +74,27 @@ def test_the_default_model_does_not_hear_gain_polarity_or_dc(scorer: Scorer, cle
     assert moved < 0.02, f"{variant} moves the score by {moved:.3f}"
 
 
-@pytest.fixture(scope="module")
-def telephony() -> Scorer:
-    from sesqa.scoring.scorer import open_scorer
-
-    return open_scorer("telephony")
-
-
-def test_the_telephony_model_ships_by_name_and_knows_both_pools(telephony: Scorer) -> None:
-    assert packaged_checkpoint("telephony").stat().st_size < MAX_FILE_MB * 1e6
-    assert resolve_model("telephony") == packaged_checkpoint("telephony") and resolve_model(None) == DEFAULT_MODEL
-    assert resolve_model("telephony.ckpt") == Path("telephony.ckpt"), "anything but a name is a path"
-    types = set(telephony.config.degradation_types[1:])
-    # the paper's 37 and the telephony pool of its day (competing_talker came after it)
-    assert set(pool_members("paper")) | set(pool_members("telephony")) - {"competing_talker"} == types
-    assert telephony.config.frame_level_dbfs is not None and telephony.config.canonical_polarity
-
-
-@pytest.mark.parametrize(("kind", "strength"), [("amr_nb", 0.9), ("g711", 0.9), ("packet_loss", 0.9), ("telephone_channel", 0.9)])
-def test_the_telephony_model_scores_a_clean_clip_above_its_call_degraded_copy(telephony: Scorer, clean: np.ndarray, kind: str, strength: float) -> None:
-    ctx = SamplingContext(n_samples=len(clean), sr=SAMPLE_RATE)
-    params = REGISTRY[kind].sample_params(np.random.default_rng(0), strength, ctx)
-    degraded = REGISTRY[kind].apply(clean, SAMPLE_RATE, params)
-    s_clean, s_degraded = telephony.score(clean, sr=SAMPLE_RATE).score, telephony.score(degraded, sr=SAMPLE_RATE).score
-    assert s_clean > s_degraded + 0.3, f"{kind} at strength {strength}: clean {s_clean:.2f}, degraded {s_degraded:.2f}"
-
-
-def test_score_names_the_packaged_model_it_used(tmp_path: Path) -> None:
+def test_the_retired_telephony_name_says_what_replaced_it(tmp_path: Path, monkeypatch) -> None:
+    """`telephony` was the second packaged model: its name must not fall through to a missing file called telephony."""
     result = run_cli("score", CLIP, "--model", "telephony")
+    assert result.exit_code != 0
+    message = " ".join(result.output.split())  # rich wraps the error box
+    for said in ("packaged `telephony` model was retired", "trained on the telephony pool too", "serves calls", "not comparable", "./telephony"):
+        assert said in message, f"{said!r} not in {result.output}"
+    for call in (lambda: resolve_model("telephony"), lambda: resolve_model(Path("telephony")), lambda: packaged_onnx("telephony")):
+        with pytest.raises(ValueError, match="retired"):
+            call()
+    monkeypatch.chdir(tmp_path)
+    shutil.copyfile(DEFAULT_MODEL, tmp_path / "telephony")
+    assert resolve_model("./telephony") == Path("telephony"), "a file of that name is still reachable"
+    result = run_cli("score", CLIP, "--model", "./telephony")
     assert result.exit_code == 0, result.output
-    assert f"model: {packaged_onnx('telephony')} (packaged telephony model" in result.output
+    assert "model: telephony\n" in result.output, "scored by the file, not as a packaged model"
+    assert resolve_model("telephony.ckpt") == Path("telephony.ckpt"), "anything but a name is a path"
+    assert resolve_model("default") == packaged_checkpoint("default") and resolve_model(None) == DEFAULT_MODEL
+
+
+def test_score_names_the_packaged_model_it_used() -> None:
+    result = run_cli("score", CLIP, "--model", "default")
+    assert result.exit_code == 0, result.output
+    assert f"model: {packaged_onnx('default')} (packaged default model" in result.output

@@ -57,7 +57,7 @@ def _relative_links(page: Path) -> list[str]:
 
 def test_the_slug_rule_matches_githubs_on_known_headings() -> None:
     """Control for the anchor check: headings whose GitHub anchors are known."""
-    assert _slug("Telephony: the second packaged model, `--model telephony`") == "telephony-the-second-packaged-model---model-telephony"
+    assert _slug("Resuming: the same run, `sesqa train --resume`") == "resuming-the-same-run-sesqa-train---resume"
     assert _slug("Two engines: onnxruntime for the packaged models, torch for checkpoints") == "two-engines-onnxruntime-for-the-packaged-models-torch-for-checkpoints"
     assert _slug("Latent space: `sesqa latent`") == "latent-space-sesqa-latent"
 

@@ -24,14 +24,14 @@ import torch
 from sesqa.measures.criteria import l_cons_quadruples, r_rank_quadruples
 from sesqa.evaluation.run.shard_scores import score_shards
 from sesqa.generator.run import GenerateConfig, generate
-from sesqa.model import load_checkpoint
+from sesqa.model import load_checkpoint, save_checkpoint
 from sesqa.scoring.default import resolve_model
 from sesqa.scoring.scorer import Scorer
 from sesqa.trainer import TrainConfig, train
 from sesqa.trainer import loop as loop_module
 from sesqa.trainer.quad_labels import vocabulary
 
-from .helpers import run_cli
+from .helpers import STATS, run_cli, tiny_config, warmed_up
 
 SR = 48_000
 BUNDLED_SPEECH = Path(__file__).resolve().parent.parent / "sesqa" / "data" / "speech"
@@ -365,14 +365,26 @@ def test_fine_tuning_on_mos_alone_starts_from_a_checkpoint(shards: Path, rated: 
 
 def test_fine_tuning_on_mos_alone_keeps_the_source_vocabulary(rated: tuple[Path, Path], tmp_path: Path, caplog) -> None:
     """Without shards nothing names the degradation types: the source's stay, so its type heads stay whole."""
-    source = load_checkpoint(resolve_model("telephony"))
+    # a source of its own: the packaged default may know exactly format 1's types, which would void the test
+    save_checkpoint(tmp_path / "source.ckpt", warmed_up(tiny_config()), metric_stats=STATS)
+    source = load_checkpoint(tmp_path / "source.ckpt")
     assert source.config.degradation_types != vocabulary(), "the test needs a model trained on other types than format 1's"
     caplog.set_level(logging.INFO, logger="sesqa.trainer")
-    train(TrainConfig(out=tmp_path / "tuned", mos=(rated[0],), init=Path("telephony"), steps=1, mos_batch_size=2, swa=False), progress=False)
+    train(TrainConfig(out=tmp_path / "tuned", mos=(rated[0],), init=tmp_path / "source.ckpt", steps=1, mos_batch_size=2, swa=False), progress=False)
     tuned = load_checkpoint(tmp_path / "tuned" / "last.ckpt")
     assert tuned.config.degradation_types == source.config.degradation_types
     assert tuned.config.strengthless == source.config.strengthless
     assert "another degradation vocabulary" not in caplog.text and "start fresh" not in caplog.text
+
+
+def test_init_from_a_packaged_name_or_the_retired_one(rated: tuple[Path, Path], tmp_path: Path) -> None:
+    """--init default starts from the packaged model; the retired `telephony` is refused with what replaced it."""
+    train(TrainConfig(out=tmp_path / "tuned", mos=(rated[0],), init=Path("default"), steps=1, mos_batch_size=2, swa=False), progress=False)
+    tuned, packaged = load_checkpoint(tmp_path / "tuned" / "last.ckpt").config, load_checkpoint(resolve_model("default")).config
+    # the trainer writes out strengthless_types, which the packaged file leaves to its default
+    assert replace(tuned, strengthless_types=packaged.strengthless_types) == packaged, "the packaged model's network, not a fresh paper-size one"
+    with pytest.raises(ValueError, match="`telephony` model was retired"):
+        train(TrainConfig(out=tmp_path / "old", mos=(rated[0],), init=Path("telephony"), steps=1, mos_batch_size=2, swa=False), progress=False)
 
 
 def test_bad_inputs_give_clear_errors_or_logged_skips(shards: Path, rated: tuple[Path, Path], tmp_path: Path, caplog) -> None:

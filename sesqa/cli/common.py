@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 POOL_HELP = "Degradation pool: paper (the paper's 37), telephony (codecs, packet loss, channels; docs/codecs.md) or all (both; weights in docs/generate.md)."
 QUIET_HELP = "Only warnings and errors on stderr: no progress, no summary (score: no table either). Before or after the command's name."
 VERBOSE_HELP = "Debug logging on stderr: sesqa's DEBUG records, other libraries' INFO. Before or after the command's name."
-MODEL_HELP = "Checkpoint from `sesqa train`, or a packaged model: default (the paper's degradations) or telephony (calls: narrowband codecs, packet loss); docs/model-card.md."
+MODEL_HELP = "Checkpoint from `sesqa train`, or the packaged model: default (the paper's degradations and calls: narrowband codecs, packet loss, phone bands); docs/model-card.md."
 
 
 

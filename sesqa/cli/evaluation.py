@@ -78,7 +78,7 @@ def sweep(
 def evaluate(
     pred: Annotated[Optional[Path], typer.Option(help="Predictions CSV (from `sesqa score`, NISQA, DNSMOS, a VoiceMOS answer file): path plus score column.")] = None,
     pred_column: Annotated[Optional[str], typer.Option(help="Score column of --pred when it is not found by name (e.g. P808_MOS).")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Checkpoint that scores the audio on the fly (or a packaged model: default, telephony); needed for --shards. Used when --pred is absent.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Checkpoint that scores the audio on the fly (or the packaged model: default); needed for --shards. Used when --pred is absent.")] = None,
     labels: Annotated[Optional[Path], typer.Option(help="MOS labels: path,mos[,system] CSV, a NISQA corpus CSV or a BVCC list.")] = None,
     pairs: Annotated[Optional[Path], typer.Option(help="Ordered pairs CSV better,worse (R_RANK).")] = None,
     shards: Annotated[Optional[Path], typer.Option(help="Generated shards directory: R_RANK and L_CONS on its quadruples (needs a model). With --kfold: generated training data.")] = None,
@@ -95,7 +95,7 @@ def evaluate(
     batch_size: Annotated[int, typer.Option(help="Frames per model call when scoring files.", min=1)] = 32,
     kfold: Annotated[Optional[int], typer.Option(help="K-fold cross-validation on --labels: train on K-1 folds, score the held-out one, pool (split by system).", min=2)] = None,
     runs: Annotated[Optional[Path], typer.Option(help="--kfold: folder for the fold-k/ training runs (default: --out without its suffix).")] = None,
-    init: Annotated[Optional[str], typer.Option(help="--kfold: start each fold from this checkpoint (or a packaged model: default, telephony).")] = None,
+    init: Annotated[Optional[str], typer.Option(help="--kfold: start each fold from this checkpoint (or the packaged model: default).")] = None,
     steps: Annotated[Optional[int], typer.Option(help="--kfold: training steps per fold (default: 5 epochs).", min=1)] = None,
     model_size: Annotated[str, typer.Option(help="--kfold: encoder size without --init: paper, small, tiny.")] = "paper",
     train_batch_size: Annotated[int, typer.Option(help="--kfold: training batch size.", min=1)] = 16,

@@ -28,7 +28,7 @@ def train(
     valid: Annotated[Optional[Path], typer.Option(help="Directory with valid-*.tar (default: the --shards directory).")] = None,
     without: Annotated[str, typer.Option(help="Losses to switch off, e.g. rank,cons (mos, rank, cons, sd, jnd, dt, ds, mr).")] = "",
     loss_weight: Annotated[str, typer.Option(help=LOSS_WEIGHT_HELP, metavar="NAME=W,...")] = "",
-    init: Annotated[Optional[Path], typer.Option(help="Start from this checkpoint's weights, or a packaged model's (default, telephony): fine-tuning, calibration.")] = None,
+    init: Annotated[Optional[Path], typer.Option(help="Start from this checkpoint's weights, or the packaged model's (default): fine-tuning, calibration.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out exactly where its last checkpoint left it.")] = False,
     model_size: Annotated[str, typer.Option(help="Encoder size: paper (7.2 M parameters), small, tiny.")] = "paper",
     lr: Annotated[float, typer.Option(help="RangerQH learning rate (x1/5 at 70 % and 90 % of the steps).")] = 1e-3,
@@ -80,7 +80,10 @@ def export(
     """Write a checkpoint for sharing (weights only, no optimizer or resume state, fp16 by default) or, with --onnx, its ONNX export."""
     from ..scoring.default import resolve_model
 
-    source = resolve_model(str(checkpoint))
+    try:
+        source = resolve_model(str(checkpoint))
+    except (ValueError, FileNotFoundError) as e:
+        fail(e)
     if onnx or out.suffix.lower() == ".onnx":
         from ..model.onnx_export import export_onnx
 

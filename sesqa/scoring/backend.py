@@ -106,14 +106,14 @@ def gpu_visible() -> bool:
 
 
 def open_backend(model: str | Path | None = None, device: str = "auto", precision: str = "fp32", threads: int | None = None) -> Backend:
-    """The backend for a --model value: None or a packaged model's name ("default", "telephony"),
+    """The backend for a --model value: None or a packaged model's name ("default"),
     a `.onnx` file, or a checkpoint from `sesqa train`.
 
     A packaged model runs from its ONNX file unless `device` asks for a GPU (or is "auto" and
     `gpu_visible()`) or `precision` asks for bf16: then from its checkpoint, with torch. `threads` caps the engine's intra-op threads
     (None: one per CPU this process may use); scoring workers share the cores out this way.
-    Raises FileNotFoundError for a missing file and ValueError for one that is not a sesqa model
-    or an option it cannot honour.
+    Raises FileNotFoundError for a missing file and ValueError for one that is not a sesqa model,
+    a retired packaged model's name (`default.RETIRED_MODELS`) or an option it cannot honour.
     """
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")

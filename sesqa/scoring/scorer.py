@@ -401,11 +401,12 @@ class FrameBatch:
 def open_scorer(
     model: str | Path | None = None, *, device: str = "auto", precision: str = "fp32", threads: int | None = None, **kwargs: Any
 ) -> Scorer:
-    """A Scorer for a --model value: None or a packaged model's name ("default", "telephony"), a
+    """A Scorer for a --model value: None or a packaged model's name ("default"), a
     `.onnx` file or a checkpoint path (`backend.open_backend`; `threads` caps its intra-op threads).
 
     FileNotFoundError says what to pass when no such model ships with this install;
-    ValueError names the file when it is not a sesqa model, or an option is out of range.
+    ValueError names the file when it is not a sesqa model, the name when it is a retired packaged
+    model (`default.RETIRED_MODELS`), or an option out of range.
     """
     try:
         return Scorer(open_backend(model, device=device, precision=precision, threads=threads), **kwargs)

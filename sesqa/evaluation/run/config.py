@@ -22,7 +22,7 @@ class EvaluateConfig:
     pred: Path | None = None
     pred_column: str | None = None
     model: str | None = None
-    """Checkpoint path, a packaged model's name ("default", "telephony"), or None: the packaged default when there is no ``pred``."""
+    """Checkpoint path, a packaged model's name ("default"), or None: the packaged default when there is no ``pred``."""
     labels: Path | None = None
     pairs: Path | None = None
     shards: Path | None = None
