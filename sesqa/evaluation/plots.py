@@ -184,5 +184,5 @@ def plot_strength(
         ax.set_xlabel("strength", fontsize=8)
     clean_text = f"; dashed: clean signals, mean {clean_mean:.2f} (n={clean_scores.size})" if math.isfinite(clean_mean) else ""
     fig.suptitle(f"{title}: mean score per strength bin{clean_text}", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))  # room for the title above the top row's
     return _save(fig, path)
