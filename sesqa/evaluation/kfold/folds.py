@@ -173,7 +173,7 @@ def run_kfold(config: EvaluateConfig, peer: Any) -> EvaluationRun:
             valid_mos=(test_csv,),
             jnd=config.jnd,
             loss_weights=config.loss_weights,
-            **({"lr": config.train_lr} if config.train_lr is not None else {}),
+            lr=TrainConfig.lr if config.train_lr is None else config.train_lr,
             init=Path(config.init) if config.init is not None else None,
             steps=config.steps,
             batch_size=config.train_batch_size,
