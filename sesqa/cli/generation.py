@@ -61,6 +61,7 @@ def generate(
     speaker_pattern: Annotated[Optional[str], typer.Option(help="Regex on the file path whose first group names the speaker; splits are then disjoint by speaker.")] = None,
     metrics: Annotated[str, typer.Option(help="Reference-based targets on each (x_i, x_j): all, none, or a comma list (see `sesqa metrics`).")] = "all",
     pool: Annotated[str, typer.Option(help=POOL_HELP)] = "paper",
+    balance: Annotated[float, typer.Option(help="Flatten the pool's weights: 0 keeps them, 1 draws every type equally (each weight to the power 1 - balance).")] = 0.0,
 ) -> None:
     """Generate degraded quadruples from clean speech and noise into WebDataset shards (--verbose: every skipped input in the summary, not the first 20)."""
     from ..generator.degradations.pools import MissingEncoderError
@@ -82,6 +83,7 @@ def generate(
             shard_range=_parse_range(shard_range),
             metrics=_parse_metrics(metrics),
             pool=pool,
+            balance=balance,
             **kwargs,
         )
         summary = run_generate(config)
@@ -93,13 +95,14 @@ def generate(
 @app.command()
 def degradations(
     pool: Annotated[str, typer.Option(help=POOL_HELP)] = "paper",
+    balance: Annotated[float, typer.Option(help="Flatten the pool's weights: 0 keeps them, 1 draws every type equally (each weight to the power 1 - balance).")] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List a pool's degradations with their weight and strength range; exit 1 if an encoder is missing."""
     from ..generator.report import degradation_table
 
     try:
-        rows = degradation_table(pool)
+        rows = degradation_table(pool, balance)
     except ValueError as e:
         fail(e)
     if as_json:

@@ -35,8 +35,8 @@ class DegradationPool:
     probabilities: np.ndarray
 
     @classmethod
-    def from_registry(cls, pool: str = DEFAULT_POOL) -> "DegradationPool":
-        weights = pool_weights(pool)
+    def from_registry(cls, pool: str = DEFAULT_POOL, balance: float = 0.0) -> "DegradationPool":
+        weights = pool_weights(pool, balance)
         names = tuple(weights)  # sorted by name
         w = np.array([weights[n] for n in names], dtype=np.float64)
         return cls(names, w / w.sum())
@@ -71,11 +71,13 @@ class Quadruple:
 class QuadrupleMaker:
     """Builds quadruples from clean frames, a noise source and the degradation pool."""
 
-    def __init__(self, frames: FrameSampler, noise: NoiseSource | None, sr: int = SAMPLE_RATE, pool: str = DEFAULT_POOL):
+    def __init__(
+        self, frames: FrameSampler, noise: NoiseSource | None, sr: int = SAMPLE_RATE, pool: str = DEFAULT_POOL, balance: float = 0.0
+    ):
         self.frames = frames
         self.noise = noise
         self.sr = sr
-        self.pool = DegradationPool.from_registry(pool)
+        self.pool = DegradationPool.from_registry(pool, balance)
         self.failures = 0
         """Degradations that failed and were redrawn."""
 

@@ -24,13 +24,13 @@ def _first_line(doc: str | None) -> str:
     return (doc or "").strip().split("\n", 1)[0]
 
 
-def degradation_table(pool: str = DEFAULT_POOL) -> list[dict[str, object]]:
+def degradation_table(pool: str = DEFAULT_POOL, balance: float = 0.0) -> list[dict[str, object]]:
     """One row per degradation of `pool`, the paper's in its order, the others after in registry order.
 
     `weight` is the degradation's own weight within its pool, `probability` its share of the draws
-    of `pool`; `missing_encoders` names what this installation lacks to run it (empty: runnable).
+    of `pool` at `balance`; `missing_encoders` names what this installation lacks to run it (empty: runnable).
     """
-    weights = pool_weights(pool)
+    weights = pool_weights(pool, balance)
     total = sum(weights.values())
     members = pool_members(pool)
     names = [n for n in PAPER_ORDER if n in members] + [n for n in members if n not in PAPER_ORDER]

@@ -36,7 +36,7 @@ from ..shards.manifest import DEGRADATION_TYPES, MANIFEST, STRENGTHLESS_TYPES
 from ..shards.stats import write_stats
 from .degradations.base import strengthless_types
 from .degradations.band_limit import for_source
-from .degradations.pools import DEFAULT_POOL, check_encoders, check_pool, label_types, pool_weights
+from .degradations.pools import DEFAULT_POOL, check_balance, check_encoders, check_pool, label_types, pool_weights
 from .chunks import CHUNK, Chunk, ChunkResult, write_chunks
 from .metrics import METRIC_NAMES, compute
 from .quadruple import QuadrupleMaker
@@ -75,10 +75,13 @@ class GenerateConfig:
     """Reference-based measures computed on each (x_i, x_j); () for none."""
     pool: str = DEFAULT_POOL
     """The degradation pool drawn from (`degradations/pools.py`): paper, telephony or all."""
+    balance: float = 0.0
+    """How far the pool's weights are flattened: 0 keeps them, 1 draws every type equally."""
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
         check_pool(self.pool)
+        check_balance(self.balance)
         if self.n < 1:
             raise ValueError(f"n must be >= 1, got {self.n}")
         if self.shard_size < 1:
@@ -133,7 +136,7 @@ class GenerateConfig:
             "clean": [portable_path(p) for p in self.clean_roots],
             "noise": [portable_path(p) for p in self.noise_roots],
             "speaker_pattern": self.effective_speaker_pattern,
-            "degradations": pool_weights(self.pool),
+            "degradations": pool_weights(self.pool, self.balance),
             "metrics": list(self.metrics),
         }
 
@@ -203,7 +206,7 @@ class _Worker:
                 if not noise_sets:
                     noise_sets = tuple(d for s in SPLITS for d in noise.files(s))
                     log.warning("no noise file fell in the %s split; it uses the noise of every split", split)
-                self.makers[split] = QuadrupleMaker(FrameSampler(clean.files(split)), NoiseBank(noise_sets), pool=config.pool)
+                self.makers[split] = QuadrupleMaker(FrameSampler(clean.files(split)), NoiseBank(noise_sets), pool=config.pool, balance=config.balance)
 
     def make_item(self, task: ShardTask, index: int) -> tuple[QuadrupleRecord, np.ndarray, np.ndarray]:
         """Quadruple `index` of `task`'s shard: its record and two signals (from its own rng alone)."""
@@ -302,6 +305,7 @@ def _write_manifest(config: GenerateConfig, tasks: list[ShardTask], clean: Corpu
         "sesqa_version": __version__,
         "sample_rate": SAMPLE_RATE,
         "pool": config.pool,
+        "balance": config.balance,
         DEGRADATION_TYPES: list(label_types(config.pool)),  # the trainer's label vocabulary
         STRENGTHLESS_TYPES: list(strengthless_types(label_types(config.pool))),  # no strength label for these
         "splits": {
