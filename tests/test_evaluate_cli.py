@@ -20,6 +20,7 @@ from typer.testing import CliRunner, Result
 
 from sesqa.cli import app
 from sesqa.evaluation.kfold.folds import assign_folds
+from sesqa.measures.criteria import l_cons_quadruples, r_rank_quadruples
 from sesqa.measures.report import evaluate
 from sesqa.measures.report_format import report_to_json
 from sesqa.evaluation.peers import DnsmosPeer, dnsmos
@@ -167,8 +168,19 @@ def test_shards_alone_match_evaluate_on_the_frame_scores(tiny_model: Path, shard
     result = _invoke("--model", str(tiny_model), "--shards", str(shards), "--max-quadruples", "30", "--out", str(out), "--boot", "100", "--device", "cpu")
     assert result.exit_code == 0, result.output
     expected = report_to_json(evaluate(quadruples=tuple(scores.scores.T), n_boot=100, seed=0))
-    assert json.loads(out.read_text())["predictors"][0]["metrics"] == expected["metrics"]
+    predictor = json.loads(out.read_text())["predictors"][0]
+    assert predictor["metrics"] == expected["metrics"]
     assert "L_CONS" in result.output and "E_TOTAL" in result.output
+
+    types = np.asarray(scores.first_type)
+    by_type = {row["type"]: row for row in predictor["by_type"]}
+    assert sorted(by_type) == sorted(set(scores.first_type)) and sum(r["n"] for r in by_type.values()) == 30
+    for name, row in by_type.items():
+        q = scores.scores[types == name]
+        assert row["n"] == len(q)
+        assert row["r_rank"] == pytest.approx(r_rank_quadruples(*q.T)) and row["l_cons"] == pytest.approx(l_cons_quadruples(*q.T))
+        assert f"\n{name} " in result.output, "each type has its line in the printed table"
+    assert "by the first degradation of x_j" in result.output
 
 
 def test_plots_are_png_files(corpus: Path, tiny_model: Path, shards: Path, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,7 @@ from .run.peer import run_peer
 from .peers import make_peer
 from ..measures.report_format import format_report, report_to_json
 from .run.results import EvaluationRun, PredictorReport, write_atomic, write_scores
-from .run.shard_scores import score_shards
+from .run.shard_scores import TypeFigures, by_first_type, score_shards
 from .run.tables import read_predictions
 
 if TYPE_CHECKING:
@@ -89,7 +90,8 @@ def _run_once(config: EvaluateConfig, peer: Any) -> EvaluationRun:
     scored = join_all(scores, inputs, config, source, "prediction")
     shard_scores = score_shards(scorer, Path(config.shards), config.split, config.max_quadruples) if config.shards is not None and scorer is not None else None
     quadruples = shard_scores.scores if shard_scores is not None else None
-    reports = [PredictorReport(name, description, evaluate_joined(scored, quadruples, config), tuple(notes))]
+    by_type = by_first_type(shard_scores) if shard_scores is not None else ()
+    reports = [PredictorReport(name, description, evaluate_joined(scored, quadruples, config), tuple(notes), by_type)]
     plots: list[Path] = []
     if config.plot is not None:
         plots += plot_predictor(config, name, scored, results, shard_scores, scorer)
@@ -107,6 +109,8 @@ def format_run(run: EvaluationRun) -> str:
     for predictor in run.predictors:
         lines = [f"== {predictor.name}: {predictor.description}", format_report(predictor.report)]
         lines += [f"  note: {n}" for n in predictor.notes]
+        if predictor.by_type:
+            lines.append(_type_table(predictor.by_type))
         blocks.append("\n".join(lines))
     if run.folds:
         blocks.append(f"== per fold (folds split by {run.kfold_groups})\n" + fold_table(run.folds))
@@ -116,6 +120,14 @@ def format_run(run: EvaluationRun) -> str:
     if run.written:
         blocks.append("wrote " + ", ".join(str(p) for p in run.written))
     return "\n\n".join(blocks)
+
+
+def _type_table(rows: tuple[TypeFigures, ...]) -> str:
+    """R_RANK and L_CONS per first degradation of x_j, one line per type."""
+    width = max(len("type"), *(len(r.type) for r in rows))
+    lines = ["", "by the first degradation of x_j (no intervals: few quadruples a type)", f"{'type':<{width}} {'n':>5} {'R_RANK':>7} {'L_CONS':>7}"]
+    lines += [f"{r.type:<{width}} {r.n:>5} {r.r_rank:>7.3f} {r.l_cons:>7.3f}" for r in rows]
+    return "\n".join(lines)
 
 
 def run_to_json(run: EvaluationRun, config: EvaluateConfig | None = None) -> dict[str, Any]:
@@ -132,7 +144,10 @@ def run_to_json(run: EvaluationRun, config: EvaluateConfig | None = None) -> dic
             if v is not None
         }  # fmt: skip
     out["predictors"] = [
-        {"name": p.name, "description": p.description, "notes": list(p.notes), **report_to_json(p.report)}
+        {
+            "name": p.name, "description": p.description, "notes": list(p.notes), **report_to_json(p.report),
+            **({"by_type": [{"type": r.type, "n": r.n, "r_rank": _finite(r.r_rank), "l_cons": _finite(r.l_cons)} for r in p.by_type]} if p.by_type else {}),
+        }  # fmt: skip
         for p in run.predictors
     ]
     if run.unmatched:
@@ -149,6 +164,11 @@ def run_to_json(run: EvaluationRun, config: EvaluateConfig | None = None) -> dic
     if run.plots:
         out["plots"] = [str(p) for p in run.plots]
     return out
+
+
+def _finite(x: float) -> float | None:
+    """JSON has no NaN: None instead."""
+    return x if math.isfinite(x) else None
 
 
 def progress_wanted() -> bool:

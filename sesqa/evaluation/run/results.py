@@ -18,6 +18,7 @@ from ...measures.report import EvaluationReport
 
 if TYPE_CHECKING:
     from .config import EvaluateConfig
+    from .shard_scores import TypeFigures
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class PredictorReport:
     description: str
     report: EvaluationReport
     notes: tuple[str, ...] = ()
+    by_type: tuple[TypeFigures, ...] = ()
+    """R_RANK and L_CONS per first degradation of x_j, when generated shards were scored."""
 
 
 @dataclass(frozen=True)
