@@ -10,8 +10,8 @@ draws from one of `POOLS`:
 
 A `balance` between 0 and 1 flattens those weights (each raised to the power 1 - balance, as
 temperature sampling does for languages): 0 keeps them, 1 draws every member equally often. The
-paper's weights give additive noise a fifth of the draws and clipping under 1 %; a balanced run
-shows a model the rare types more often.
+paper's weights give additive noise 30 % of the paper pool's draws and clipping 1 %; a balanced
+run shows a model the rare types more often.
 
 The "source" pool is never drawn from: its members (the band limit) are properties of a clean
 source that the generator puts before a frame's chain, and every run labels them
