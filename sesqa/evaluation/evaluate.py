@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +37,7 @@ from .run.joins import evaluate_joined, join_all
 from .kfold.folds import fold_table, run_kfold
 from .run.peer import run_peer
 from .peers import make_peer
-from ..measures.report_format import format_report, report_to_json
+from ..measures.report_format import format_report, json_number, report_to_json
 from .run.results import EvaluationRun, PredictorReport, write_atomic, write_scores
 from .run.shard_scores import TypeFigures, by_first_type, score_shards
 from .run.tables import read_predictions
@@ -146,7 +145,7 @@ def run_to_json(run: EvaluationRun, config: EvaluateConfig | None = None) -> dic
     out["predictors"] = [
         {
             "name": p.name, "description": p.description, "notes": list(p.notes), **report_to_json(p.report),
-            **({"by_type": [{"type": r.type, "n": r.n, "r_rank": _finite(r.r_rank), "l_cons": _finite(r.l_cons)} for r in p.by_type]} if p.by_type else {}),
+            **({"by_type": [{"type": r.type, "n": r.n, "r_rank": json_number(r.r_rank), "l_cons": json_number(r.l_cons)} for r in p.by_type]} if p.by_type else {}),
         }  # fmt: skip
         for p in run.predictors
     ]
@@ -164,11 +163,6 @@ def run_to_json(run: EvaluationRun, config: EvaluateConfig | None = None) -> dic
     if run.plots:
         out["plots"] = [str(p) for p in run.plots]
     return out
-
-
-def _finite(x: float) -> float | None:
-    """JSON has no NaN: None instead."""
-    return x if math.isfinite(x) else None
 
 
 def progress_wanted() -> bool:

@@ -45,7 +45,7 @@ def format_report(report: EvaluationReport | MosReport) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _json_number(value: float) -> float | None:
+def json_number(value: float) -> float | None:
     """JSON has no NaN: undefined figures are written as null."""
     return value if math.isfinite(value) else None
 
@@ -57,9 +57,9 @@ def report_to_json(report: EvaluationReport | MosReport) -> dict[str, Any]:
         {
             "metric": row.name,
             "level": row.level,
-            "value": _json_number(row.value),
-            "ci_low": _json_number(row.low),
-            "ci_high": _json_number(row.high),
+            "value": json_number(row.value),
+            "ci_low": json_number(row.low),
+            "ci_high": json_number(row.high),
             "n": row.n,
             "note": row.note,
         }
