@@ -297,6 +297,22 @@ def test_cli_build_and_check_against_a_manifest(tmp_path, tiny_mirror, monkeypat
     assert allowed.exit_code == 0 and "1 files differ" in allowed.output
 
 
+def test_a_corpus_folder_inside_the_checkout_is_refused_before_anything_is_read(tmp_path, tiny_mirror, monkeypatch):
+    recipe, mirrors, _ = tiny_mirror
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    monkeypatch.setattr("sesqa.corpora.build.source_checkout", lambda: checkout)
+    monkeypatch.setattr("sesqa.corpora.CORPUS_SETS", {"speech": dataclasses.replace(CORPUS_SETS["speech"], recipes=(recipe,))})
+    inside = checkout / "data" / "corpus"
+    refused = run_cli("corpus", "build", inside, "--mirrors", mirrors, "--debs", tmp_path)
+    assert refused.exit_code == 2
+    assert f"corpus folder {inside} is inside the sesqa checkout {checkout}" in refused.output
+    assert not inside.exists()
+    with pytest.raises(ValueError, match="must not be committed"):
+        build_corpus(checkout / "c", [recipe], Places(mirrors, tmp_path / "debs"))
+    assert build_corpus(tmp_path / "outside", [recipe], Places(mirrors, tmp_path / "debs")).entries
+
+
 def test_a_deb_recipe_reads_only_allowed_languages(tmp_path):
     """A tiny ktuberling-data: the fr word is kept; the reserved en one is never selected."""
     pkg = tmp_path / "pkg"

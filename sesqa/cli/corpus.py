@@ -64,9 +64,13 @@ def corpus_build(
 ) -> None:
     """Build the corpus from its sources, then compare it with the manifest: exit 1 naming each file that differs."""
     from ..corpora import Places
-    from ..corpora.build import build_corpus
+    from ..corpora.build import build_corpus, check_outside_checkout
     from ..corpora.manifest import compare_entries, read_corpus_manifest, write_corpus_manifest
 
+    try:
+        check_outside_checkout(out)
+    except ValueError as e:
+        fail(e)
     chosen = _corpus_set(corpus_set)
     names = [r.name for r in chosen.recipes]
     if unknown := sorted(set(source or ()) - set(names)):

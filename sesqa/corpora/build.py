@@ -126,6 +126,23 @@ def _remove_stale(root: Path, recipe: Recipe, made: set[str]) -> list[str]:
     return stale
 
 
+def source_checkout() -> Path | None:
+    """The git checkout sesqa runs from (an editable install), or None for an installed package."""
+    top = Path(__file__).resolve().parents[2]
+    return top if (top / ".git").exists() else None
+
+
+def check_outside_checkout(root: str | Path) -> None:
+    """Raise ValueError when `root` lies inside sesqa's own git checkout: corpus audio is rebuilt
+    from its sources and checked against the shipped manifest, never committed."""
+    checkout = source_checkout()
+    if checkout is not None and Path(root).resolve().is_relative_to(checkout):
+        raise ValueError(
+            f"corpus folder {root} is inside the sesqa checkout {checkout}; its audio must not be committed "
+            "(licences, size): build it outside, e.g. /data/sesqa-speech"
+        )
+
+
 def build_corpus(
     root: str | Path,
     recipes: Sequence[Recipe],
@@ -136,8 +153,10 @@ def build_corpus(
     """Build the corpus of `recipes` into `root`; returns its entries and what was left out.
 
     Rerunning into the same folder rewrites only files whose bytes changed, and deletes files of
-    a source's folder that the build no longer makes.
+    a source's folder that the build no longer makes. Refuses (ValueError) a `root` inside sesqa's
+    own git checkout.
     """
+    check_outside_checkout(root)
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     result = BuildResult()
