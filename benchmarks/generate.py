@@ -23,15 +23,15 @@ from sesqa.generator.degradations import REGISTRY, SamplingContext
 from sesqa.generator.metrics import METRIC_NAMES, METRICS, compute
 from sesqa.generator.report import degradation_table
 from sesqa.generator.run import GenerateConfig, generate
-from sesqa.generator.sources import FrameSampler, NoiseBank, build_corpus
+from sesqa.generator.sources import FrameSampler, NoiseBank, scan_corpus
 from sesqa.shards.codec import encode_flac, gain_for
 
 
 def degradation_costs(repeats: int) -> list[tuple[str, float, float, float]]:
     """(name, pool probability, median ms, p90 ms) per degradation on bundled 1.1 s frames."""
     config = GenerateConfig(out=Path("unused"))
-    clean, _ = build_corpus(config.clean_roots, {"train": 1.0}, 1.1, config.effective_speaker_pattern, measure_band=True)
-    noise, _ = build_corpus(config.noise_roots, {"train": 1.0}, 0.5)
+    clean, _ = scan_corpus(config.clean_roots, {"train": 1.0}, 1.1, config.effective_speaker_pattern, measure_band=True)
+    noise, _ = scan_corpus(config.noise_roots, {"train": 1.0}, 0.5)
     frames = FrameSampler(clean.files("train"))
     bank = NoiseBank(noise.files("train"))
     rng = np.random.default_rng(0)
@@ -55,7 +55,7 @@ def degradation_costs(repeats: int) -> list[tuple[str, float, float, float]]:
 def metric_costs(repeats: int) -> list[tuple[str, float]]:
     """(measure, median ms alone) on bundled speech vs a noisy copy, and ("all 11 (shared)", ms)."""
     config = GenerateConfig(out=Path("unused"))
-    clean, _ = build_corpus(config.clean_roots, {"train": 1.0}, 1.1, config.effective_speaker_pattern, measure_band=True)
+    clean, _ = scan_corpus(config.clean_roots, {"train": 1.0}, 1.1, config.effective_speaker_pattern, measure_band=True)
     rng = np.random.default_rng(1)
     ref = FrameSampler(clean.files("train")).sample(rng).audio
     deg = (ref + 0.05 * rng.standard_normal(len(ref))).astype(np.float32)

@@ -12,7 +12,7 @@ from sesqa.data import portable_path
 from sesqa.generator.degradations import REGISTRY, DegradationError, SamplingContext
 from sesqa.generator.quadruple import OtherTalkers, regenerate
 from sesqa.generator.run import GenerateConfig, generate
-from sesqa.generator.sources import FrameSampler, SourceFile, build_corpus
+from sesqa.generator.sources import FrameSampler, SourceFile, scan_corpus
 from sesqa.shards import read_shard
 
 from .helpers import SR, speech_like
@@ -54,7 +54,7 @@ def test_mixes_the_other_voice_at_the_drawn_ratio(tmp_path, strength, ratio_db):
 
 def test_other_talkers_never_returns_the_frames_own_speaker(small_corpus, tmp_path):
     clean, _ = small_corpus
-    corpus, _ = build_corpus([clean], {"train": 1.0}, 1.1, PATTERN, tmp_path / "cache")
+    corpus, _ = scan_corpus([clean], {"train": 1.0}, 1.1, PATTERN, tmp_path / "cache")
     sampler = FrameSampler(corpus.files("train"))
     rng = np.random.default_rng(3)
     seen = set()

@@ -13,7 +13,7 @@ import soxr
 from sesqa.audio.band import upper_band_edge_hz
 from sesqa.corpora.manifest import CORPUS_MANIFEST_NAME, CorpusEntry, sha256_file, write_corpus_manifest
 from sesqa.generator.run import GenerateConfig, generate
-from sesqa.generator.sources import build_corpus
+from sesqa.generator.sources import scan_corpus
 from sesqa.shards import read_shard
 
 from .helpers import SR, speech_like
@@ -50,7 +50,7 @@ def listed_corpus(tmp_path_factory) -> tuple[Path, Path]:
 def test_a_listed_root_keeps_its_speakers_splits_and_band_edges(listed_corpus):
     corpus, _ = listed_corpus
     # the ratios would put every group in train; the manifest's splits win
-    built, report = build_corpus([corpus], {"train": 1.0}, 1.1, speaker_pattern=r"(nothing)")
+    built, report = scan_corpus([corpus], {"train": 1.0}, 1.1, speaker_pattern=r"(nothing)")
     assert report.usable == 8 and not report.skipped
     by_split = {s: {f.group for d in built.files(s) for f in d} for s in ("train", "valid", "test")}
     assert by_split == {"train": {"narrow:0", "wide:0"}, "valid": {"narrow:1"}, "test": {"wide:1"}}
@@ -83,7 +83,7 @@ def test_missing_listed_files_are_skipped_with_the_reason(tmp_path, listed_corpu
         if path.is_file() and path.name != "u1.flac":
             (copy / path.relative_to(corpus)).parent.mkdir(parents=True, exist_ok=True)
             (copy / path.relative_to(corpus)).write_bytes(path.read_bytes())
-    _, report = build_corpus([copy], {"train": 1.0}, 1.1)
+    _, report = scan_corpus([copy], {"train": 1.0}, 1.1)
     assert report.usable == 4 and len(report.skipped) == 4
     assert all("listed in" in reason and "missing" in reason for _, reason in report.skipped)
 
@@ -93,5 +93,5 @@ def test_a_foreign_manifest_of_the_same_name_is_ignored(tmp_path):
     root.mkdir(parents=True)
     sf.write(root / "a.flac", 0.5 * speech_like(2.0), SR, subtype="PCM_16")
     (tmp_path / "clean" / CORPUS_MANIFEST_NAME).write_text("id\tpath\n1\tspk0/a.flac\n")
-    built, report = build_corpus([tmp_path / "clean"], {"train": 1.0}, 1.1, cache_dir=tmp_path / "cache", measure_band=True)
+    built, report = scan_corpus([tmp_path / "clean"], {"train": 1.0}, 1.1, cache_dir=tmp_path / "cache", measure_band=True)
     assert report.usable == 1 and built.count("train") == 1

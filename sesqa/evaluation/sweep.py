@@ -32,7 +32,7 @@ from ..runtime.files import AtomicFile, atomic_path
 from ..generator.degradations.base import REGISTRY, AppliedDegradation, DegradationError, SamplingContext, params_to_dict
 from ..generator.degradations.pools import DEFAULT_POOL, SOURCE, check_pool, pool_members
 from ..generator.run import MIN_NOISE_S
-from ..generator.sources import NoiseBank, build_corpus, peak_normalise
+from ..generator.sources import NoiseBank, scan_corpus, peak_normalise
 from ..runtime.progress import progress_bar
 from ..scoring.scorer import Scorer
 from ..runtime.seeds import check_seed
@@ -205,7 +205,7 @@ def _write_wav(path: Path, y: np.ndarray, sr: int) -> None:
 
 def noise_bank(roots: Sequence[Path]) -> NoiseBank:
     """Every usable noise file under `roots`, for the additive-noise degradations."""
-    corpus, report = build_corpus(list(roots), {"train": 1.0}, MIN_NOISE_S)
+    corpus, report = scan_corpus(list(roots), {"train": 1.0}, MIN_NOISE_S)
     if report.usable == 0:
         raise ValueError(f"no usable noise in {', '.join(map(str, roots))} (every file was skipped)")
     return NoiseBank(corpus.files("train"))

@@ -41,7 +41,7 @@ from .chunks import CHUNK, Chunk, ChunkResult, write_chunks
 from .metrics import METRIC_NAMES, compute
 from .quadruple import QuadrupleMaker
 from .resume import check_manifest, complete_shards, train_stats
-from .sources import SOURCE_FRAME_S, Corpus, FrameSampler, NoiseBank, ScanReport, build_corpus
+from .sources import SOURCE_FRAME_S, Corpus, FrameSampler, NoiseBank, ScanReport, scan_corpus
 
 log = logging.getLogger(__name__)
 
@@ -334,10 +334,10 @@ def generate(config: GenerateConfig, progress: bool = True) -> GenerateSummary:
     tasks = plan_shards(config)
     assigned = my_shards(tasks, config)
     complete = complete_shards(config.out, [(t.name, t.split, t.shard, t.size) for t in assigned], config.seed, config.metrics)
-    clean, clean_report = build_corpus(
+    clean, clean_report = scan_corpus(
         config.clean_roots, _ratio_dict(config), SOURCE_FRAME_S, config.effective_speaker_pattern, config.cache_dir, measure_band=True
     )
-    noise, noise_report = build_corpus(config.noise_roots, _ratio_dict(config), MIN_NOISE_S, None, config.cache_dir)
+    noise, noise_report = scan_corpus(config.noise_roots, _ratio_dict(config), MIN_NOISE_S, None, config.cache_dir)
     if clean_report.usable == 0:
         raise ValueError(f"no usable clean speech in {', '.join(map(str, config.clean_roots))} (every file was skipped)")
     if noise_report.usable == 0:

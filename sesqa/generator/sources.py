@@ -203,7 +203,7 @@ class Corpus:
         return sum(len(d) for d in self.files(split))
 
 
-def build_corpus(
+def scan_corpus(
     roots: Sequence[Path],
     ratios: dict[str, float],
     min_duration_s: float,
