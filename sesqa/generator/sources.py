@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 SOURCE_FRAME_S = 1.1
 """Length of the frame cut from a clean file (paper B.3): 1 s plus the largest delay."""
+END_SLACK_S = 0.002
+"""A decoder may end a file a few samples before its measured duration (resampling, a codec's
+last-packet rounding); a frame that ends by no more than this past the decoded audio is padded with
+zeros instead of losing the file."""
 
 NOT_AUDIO_SUFFIXES = frozenset(
     {".txt", ".md", ".json", ".csv", ".tsv", ".lst", ".yaml", ".yml", ".pdf", ".html", ".xml", ".py", ".sh", ".lab", ".TextGrid"}
@@ -310,12 +314,14 @@ def read_frame(
     """Exactly round(frame_s * sr) samples of a source file from offset_s (without its DC offset
     when asked, then peak-normalised).
 
-    Raises AudioError when the file cannot be read or ends before the frame does.
+    Raises AudioError when the file cannot be read or ends more than END_SLACK_S before the frame does.
     """
     n = int(round(frame_s * sr))
     frame = load(resolve_path(path), sr, offset_s, frame_s)
-    if len(frame) < n:
+    if len(frame) < n - int(round(END_SLACK_S * sr)):
         raise AudioError(f"{path}: only {len(frame)} samples from {offset_s:.3f} s, need {n}")
+    if len(frame) < n:
+        frame = np.pad(frame, (0, n - len(frame)))
     frame = without_dc(frame[:n]) if remove_dc else frame[:n]
     return peak_normalise(frame) if normalise else frame
 
