@@ -32,7 +32,7 @@ from ..runtime.files import AtomicFile, atomic_path
 from ..generator.degradations.base import REGISTRY, AppliedDegradation, DegradationError, SamplingContext, params_to_dict
 from ..generator.degradations.pools import DEFAULT_POOL, SOURCE, check_pool, pool_members
 from ..generator.run import MIN_NOISE_S
-from ..generator.sources import NoiseBank, scan_corpus, peak_normalise
+from ..generator.sources import NoiseBank, peak_normalise, scan_corpus
 from ..runtime.progress import progress_bar
 from ..scoring.scorer import Scorer
 from ..runtime.seeds import check_seed
