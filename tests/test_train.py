@@ -243,14 +243,25 @@ def test_sigkill_at_random_moments_then_resume_gives_bit_identical_weights(shard
     assert not list(out.glob(".*.partial-*")), "leftovers of killed writes are removed on resume"
 
 
-def test_ctrl_c_pauses_at_a_log_step_and_resume_gives_bit_identical_weights(shards: Path, tmp_path: Path) -> None:
-    """Ctrl-C (SIGINT to the process group, the data worker included) writes last.ckpt at the next
-    log step and exits 75; --resume then ends with an unpaused run's weights, bit for bit."""
-    valid = _small_valid(shards, tmp_path / "valid")
-    config = _config(tmp_path / "whole", shards, valid=valid, steps=40, batch_size=2, checkpoint_every=1000, log_every=4, workers=1, device="cpu", precision="fp32", swa=False)
+@pytest.fixture(scope="module")
+def unpaused(shards: Path, tmp_path_factory) -> tuple[TrainConfig, dict[str, torch.Tensor]]:
+    """A 40-step run with a data worker, never paused: its config and final weights."""
+    folder = tmp_path_factory.mktemp("unpaused")
+    valid = _small_valid(shards, folder / "valid")
+    config = _config(folder / "whole", shards, valid=valid, steps=40, batch_size=2, checkpoint_every=1000, log_every=4, workers=1, device="cpu", precision="fp32", swa=False)
     train(config, progress=False)
-    whole = load_checkpoint(tmp_path / "whole" / "last.ckpt").model.state_dict()
+    return config, load_checkpoint(folder / "whole" / "last.ckpt").model.state_dict()
 
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_to_the_process_group_pauses_at_a_log_step_and_resume_gives_bit_identical_weights(
+    shards: Path, tmp_path: Path, unpaused: tuple[TrainConfig, dict[str, torch.Tensor]], sig: signal.Signals
+) -> None:
+    """Ctrl-C or SIGTERM sent to the whole process group, as a terminal, `timeout` or
+    `kill -- -PGID` does, writes last.ckpt at the next log step and exits 75 (the data worker,
+    in a group of its own, goes on until then); --resume then ends with an unpaused run's weights, bit for bit."""
+    config, whole = unpaused
+    valid = config.valid
     out = tmp_path / "paused"
     command = [
         sys.executable, "-m", "sesqa", "train", "--out", out, "--shards", shards, "--valid", valid, "--model-size", "tiny",
@@ -264,7 +275,7 @@ def test_ctrl_c_pauses_at_a_log_step_and_resume_gives_bit_identical_weights(shar
         while not ((out / "train.csv").exists() and _rows(out / "train.csv")):  # one log step done: the run is going
             assert proc.poll() is None and time.monotonic() < deadline, "the training subprocess made no progress"
             time.sleep(0.01)
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, sig)
         proc.wait(timeout=120)
     finally:
         if proc.poll() is None:

@@ -9,11 +9,17 @@ The loop looks at the request only at its log steps, and in a distributed run ta
 answer there, so every rank stops after the same step and the checkpoint's collective gather
 still meets all ranks. `sesqa train --resume` then continues exactly where the pause left it.
 A second signal while a pause is pending stops at once, as the signal normally would.
+
+The data-loading workers run in a process group of their own (`detach_worker`): a signal sent to
+the whole group (Ctrl-C at a terminal, `timeout`, `kill -- -PGID`) then reaches the main process
+only. Otherwise torch's own SIGTERM handler would end a worker, failing the batch the pause waits
+for. torch still ends its workers with SIGTERM itself, and a worker whose parent is gone exits.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -25,6 +31,13 @@ log = logging.getLogger(__name__)
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 PAUSED_EXIT = 75
 """Exit status of a command whose training was paused (EX_TEMPFAIL: run it again to go on)."""
+
+
+def detach_worker(worker_id: int) -> None:
+    """DataLoader `worker_init_fn`: the worker leaves the main process's group, so signals sent
+    to that group (a pause request) reach the main process and not the worker."""
+    if hasattr(os, "setpgid"):  # POSIX; elsewhere there are no process groups to leave
+        os.setpgid(0, 0)
 
 
 class TrainingPaused(Exception):

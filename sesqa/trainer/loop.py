@@ -20,7 +20,7 @@ from ..runtime.files import PARTIAL_MARK, atomic_write_text
 from ..labels import read_jnd, read_mos
 from ..model import SesqaModel, load_checkpoint, save_checkpoint
 from ..model.checkpoint import UNTRAINED_HEADS
-from ..runtime.pause import PauseRequest, TrainingPaused
+from ..runtime.pause import PauseRequest, TrainingPaused, detach_worker
 from ..runtime.progress import progress_bar
 from ..scoring.default import resolve_model
 from ..shards.manifest import FORMAT_1_DEGRADATION_TYPES, FORMAT_1_STRENGTHLESS_TYPES, read_strengthless, read_vocabulary
@@ -202,7 +202,7 @@ class _Run:
             batch_size=c.batch_size, seed=c.seed, shuffle_buffer=c.shuffle_buffer,
             augment=self.augment, epoch=epoch, skip_batches=skip, strengthless_types=self.strengthless,
         )
-        return torch.utils.data.DataLoader(stream, batch_size=None, num_workers=c.workers)
+        return torch.utils.data.DataLoader(stream, batch_size=None, num_workers=c.workers, worker_init_fn=detach_worker)
 
     def _build_model(self, state: dict[str, Any] | None) -> SesqaModel:
         c = self.config
